@@ -1,0 +1,154 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/db"
+)
+
+// SessionConfig holds session lifetimes.
+type SessionConfig struct {
+	// Idle ends a session not refreshed for this long.
+	Idle time.Duration
+	// Max ends a session this long after sign-in, however active.
+	Max time.Duration
+	// Grace is how long a rotated refresh token may still be presented
+	// (two tabs refreshing at once) before its reuse revokes the session.
+	Grace time.Duration
+}
+
+// Sessions starts sessions and rotates their refresh tokens. Refresh tokens
+// are 256-bit random, handed out once, and stored only as SHA-256 hashes.
+type Sessions struct {
+	pool *pgxpool.Pool
+	cfg  SessionConfig
+}
+
+// NewSessions returns a Sessions store.
+func NewSessions(pool *pgxpool.Pool, cfg SessionConfig) *Sessions {
+	return &Sessions{pool: pool, cfg: cfg}
+}
+
+// Client describes where a request came from, for the session record.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Start begins a session for userID and returns its first refresh token.
+func (s *Sessions) Start(ctx context.Context, userID uuid.UUID, from Client) (string, error) {
+	token, hash := newRefreshToken()
+	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		id := uuid.New()
+		err := q.CreateSession(ctx, db.CreateSessionParams{
+			ID:        id,
+			UserID:    userID,
+			ExpiresAt: time.Now().Add(s.cfg.Max),
+			Ip:        from.IP,
+			UserAgent: truncate(from.UserAgent, 512),
+		})
+		if err != nil {
+			return err
+		}
+		return q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: hash, SessionID: id})
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Refreshed is the outcome of a rotation: the session's user (as stored now)
+// and the refresh token that replaces the one presented.
+type Refreshed struct {
+	User         db.User
+	SessionID    uuid.UUID
+	RefreshToken string
+}
+
+// Refresh rotates a refresh token in one transaction. A token presented again
+// within the grace window gets a fresh token in the same session; after it,
+// the whole session is revoked. A user still waiting for provisioning gets
+// CodeProvisioningPending and the token is not consumed.
+// It returns CodeInvalidGrant (unknown, revoked, expired, disabled user),
+// CodeRefreshTokenReused or CodeProvisioningPending.
+func (s *Sessions) Refresh(ctx context.Context, token string) (Refreshed, error) {
+	hash := hashToken(token)
+	next, nextHash := newRefreshToken()
+	var out Refreshed
+	var reused bool
+	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		row, err := q.LockRefreshToken(ctx, hash)
+		if db.IsNotFound(err) {
+			return errInvalidGrant()
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case row.RevokedAt != nil,
+			!row.Now.Before(row.ExpiresAt),
+			!row.Now.Before(row.RefreshedAt.Add(s.cfg.Idle)),
+			row.User.Disabled:
+			return errInvalidGrant()
+		case row.User.Provisioning == "pending":
+			return &sdkauth.Error{Code: sdkauth.CodeProvisioningPending, Message: "The user is still being set up at Vonage; try again shortly.", RetryAfter: 2 * time.Second}
+		case row.RotatedAt != nil && row.Now.Sub(*row.RotatedAt) > s.cfg.Grace:
+			reused = true
+			return q.RevokeSession(ctx, row.SessionID)
+		}
+		if row.RotatedAt == nil {
+			if err := q.MarkRefreshTokenRotated(ctx, hash); err != nil {
+				return err
+			}
+		}
+		if err := q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: nextHash, SessionID: row.SessionID}); err != nil {
+			return err
+		}
+		if err := q.TouchSession(ctx, row.SessionID); err != nil {
+			return err
+		}
+		out = Refreshed{User: row.User, SessionID: row.SessionID, RefreshToken: next}
+		return nil
+	})
+	if err != nil {
+		return Refreshed{}, err
+	}
+	if reused {
+		return Refreshed{}, &sdkauth.Error{Code: sdkauth.CodeRefreshTokenReused, Message: "This refresh token was already used; the session has been revoked."}
+	}
+	return out, nil
+}
+
+func errInvalidGrant() error {
+	return sdkauth.Errorf(sdkauth.CodeInvalidGrant, "The refresh token is not valid.")
+}
+
+// newRefreshToken returns a 256-bit random token (base64url, 43 characters)
+// and the hash that is stored.
+func newRefreshToken() (string, []byte) {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token)
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

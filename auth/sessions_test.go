@@ -1,0 +1,127 @@
+package auth_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func newUser(t *testing.T, pool *pgxpool.Pool, provisioned bool) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	q := db.New(pool)
+	u, err := q.CreateUser(ctx, db.CreateUserParams{ID: uuid.New(), Username: "user-" + uuid.NewString()[:8], PasswordHash: "x", Policy: "client-sdk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if provisioned {
+		vid := "USR-" + uuid.NewString()
+		if _, err := q.MarkUserProvisioned(ctx, db.MarkUserProvisionedParams{ID: u.ID, VonageUserID: &vid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u.ID
+}
+
+var testSessions = auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second}
+
+func TestRefreshRotates(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	s := auth.NewSessions(pool, testSessions)
+	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Client{IP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Refresh(ctx, r0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RefreshToken == r0 || len(got.RefreshToken) != 43 {
+		t.Fatalf("new token %q", got.RefreshToken)
+	}
+	if _, err := s.Refresh(ctx, got.RefreshToken); err != nil {
+		t.Fatalf("rotated token: %v", err)
+	}
+	if _, err := s.Refresh(ctx, "not-a-token"); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
+		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0})
+	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	r1, err := s.Refresh(ctx, r0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if _, err := s.Refresh(ctx, r0); sdkauth.ErrorCode(err) != sdkauth.CodeRefreshTokenReused {
+		t.Fatalf("reuse: got %v", err)
+	}
+	if _, err := s.Refresh(ctx, r1.RefreshToken); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
+		t.Fatalf("after reuse: got %v", err)
+	}
+}
+
+func TestRefreshPendingDoesNotConsume(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0})
+	id := newUser(t, pool, false)
+	r0, _ := s.Start(ctx, id, auth.Client{})
+	if _, err := s.Refresh(ctx, r0); sdkauth.ErrorCode(err) != sdkauth.CodeProvisioningPending {
+		t.Fatalf("pending: got %v", err)
+	}
+	vid := "USR-" + uuid.NewString()
+	if _, err := db.New(pool).MarkUserProvisioned(ctx, db.MarkUserProvisionedParams{ID: id, VonageUserID: &vid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(ctx, r0); err != nil {
+		t.Fatalf("after provisioning: %v", err)
+	}
+}
+
+func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	s := auth.NewSessions(pool, testSessions)
+	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Refresh(ctx, r0)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent refresh: %v", err)
+		}
+	}
+	var live int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL").Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	if live != 1 {
+		t.Fatalf("live sessions = %d, want 1", live)
+	}
+}

@@ -1,0 +1,92 @@
+// Package users is the user domain: sign-up, authentication, profiles, and
+// keeping each local user in step with its Vonage user (the Provisioner).
+package users
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/db"
+)
+
+// Provisioning states of a user.
+const (
+	StatePending        = "pending"
+	StateProvisioned    = "provisioned"
+	StateDeprovisioning = "deprovisioning"
+)
+
+// DefaultPolicy is the built-in Client SDK policy every user starts on.
+const DefaultPolicy = "client-sdk"
+
+// User is a local user as the rest of the service sees it.
+type User struct {
+	ID           uuid.UUID
+	Username     string
+	DisplayName  string
+	ImageURL     string
+	VonageUserID string
+	Provisioning string
+	Policy       string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// FromRow converts a database row; it never carries the password hash.
+func FromRow(r db.User) User {
+	u := User{
+		ID:           r.ID,
+		Username:     r.Username,
+		DisplayName:  r.DisplayName,
+		ImageURL:     r.ImageUrl,
+		Provisioning: r.Provisioning,
+		Policy:       r.Policy,
+		Disabled:     r.Disabled,
+		CreatedAt:    r.CreatedAt,
+		UpdatedAt:    r.UpdatedAt,
+	}
+	if r.VonageUserID != nil {
+		u.VonageUserID = *r.VonageUserID
+	}
+	return u
+}
+
+// usernamePattern keeps names safe in a URL path, a JWT `sub` and a Vonage
+// user name: letters, digits and . _ @ + -, starting with a letter or digit.
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{2,63}$`)
+
+// Password length bounds (NIST SP 800-63B: at least 8 characters; a cap
+// keeps hashing cost bounded).
+const (
+	MinPasswordChars = 8
+	MaxPasswordBytes = 1024
+)
+
+// ValidateUsername returns a validation error naming field when name is not
+// an acceptable username.
+func ValidateUsername(field, name string) *sdkauth.FieldError {
+	if !usernamePattern.MatchString(name) {
+		return &sdkauth.FieldError{Name: field, Reason: "must be 3 to 64 characters: letters, digits and . _ @ + -, starting with a letter or digit"}
+	}
+	return nil
+}
+
+// ValidatePassword returns a validation error naming field when password
+// breaks the password policy.
+func ValidatePassword(field, password, username string) *sdkauth.FieldError {
+	switch {
+	case utf8.RuneCountInString(password) < MinPasswordChars:
+		return &sdkauth.FieldError{Name: field, Reason: "must be at least 8 characters"}
+	case len(password) > MaxPasswordBytes:
+		return &sdkauth.FieldError{Name: field, Reason: "must be at most 1024 bytes"}
+	case username != "" && strings.EqualFold(password, username):
+		return &sdkauth.FieldError{Name: field, Reason: "must not be the username"}
+	}
+	return nil
+}
