@@ -20,6 +20,7 @@ const (
 	CodeProvisioningPending = "provisioning_pending"
 	CodeRefreshTokenReused  = "refresh_token_reused"
 	CodeUnsupportedGrant    = "unsupported_grant_type"
+	CodeACLNotAllowed       = "acl_not_allowed"
 	CodeNotFound            = "not_found"
 	CodeUnavailable         = "unavailable"
 	CodeInternal            = "internal"

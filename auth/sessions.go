@@ -77,10 +77,13 @@ type Refreshed struct {
 // Refresh rotates a refresh token in one transaction. A token presented again
 // within the grace window gets a fresh token in the same session; after it,
 // the whole session is revoked. A user still waiting for provisioning gets
-// CodeProvisioningPending and the token is not consumed.
+// CodeProvisioningPending and the token is not consumed. authorize, when
+// not nil, sees the user before the token is rotated; its error is returned
+// as it is and leaves the token unconsumed, so a request the caller cannot
+// serve (a bad ttl, say) does not cost the client its session.
 // It returns CodeInvalidGrant (unknown, revoked, expired, disabled user),
-// CodeRefreshTokenReused or CodeProvisioningPending.
-func (s *Sessions) Refresh(ctx context.Context, token string) (Refreshed, error) {
+// CodeRefreshTokenReused, CodeProvisioningPending or authorize's error.
+func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.User) error) (Refreshed, error) {
 	hash := hashToken(token)
 	next, nextHash := newRefreshToken()
 	var out Refreshed
@@ -104,6 +107,11 @@ func (s *Sessions) Refresh(ctx context.Context, token string) (Refreshed, error)
 		case row.RotatedAt != nil && row.Now.Sub(*row.RotatedAt) > s.cfg.Grace:
 			reused = true
 			return q.RevokeSession(ctx, row.SessionID)
+		}
+		if authorize != nil {
+			if err := authorize(row.User); err != nil {
+				return err
+			}
 		}
 		if row.RotatedAt == nil {
 			if err := q.MarkRefreshTokenRotated(ctx, hash); err != nil {

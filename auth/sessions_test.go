@@ -44,17 +44,17 @@ func TestRefreshRotates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Refresh(ctx, r0)
+	got, err := s.Refresh(ctx, r0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.RefreshToken == r0 || len(got.RefreshToken) != 43 {
 		t.Fatalf("new token %q", got.RefreshToken)
 	}
-	if _, err := s.Refresh(ctx, got.RefreshToken); err != nil {
+	if _, err := s.Refresh(ctx, got.RefreshToken, nil); err != nil {
 		t.Fatalf("rotated token: %v", err)
 	}
-	if _, err := s.Refresh(ctx, "not-a-token"); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
+	if _, err := s.Refresh(ctx, "not-a-token", nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
 		t.Fatalf("unknown token: %v", err)
 	}
 }
@@ -64,15 +64,15 @@ func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0})
 	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
-	r1, err := s.Refresh(ctx, r0)
+	r1, err := s.Refresh(ctx, r0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	if _, err := s.Refresh(ctx, r0); sdkauth.ErrorCode(err) != sdkauth.CodeRefreshTokenReused {
+	if _, err := s.Refresh(ctx, r0, nil); sdkauth.ErrorCode(err) != sdkauth.CodeRefreshTokenReused {
 		t.Fatalf("reuse: got %v", err)
 	}
-	if _, err := s.Refresh(ctx, r1.RefreshToken); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
+	if _, err := s.Refresh(ctx, r1.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
 		t.Fatalf("after reuse: got %v", err)
 	}
 }
@@ -83,14 +83,14 @@ func TestRefreshPendingDoesNotConsume(t *testing.T) {
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0})
 	id := newUser(t, pool, false)
 	r0, _ := s.Start(ctx, id, auth.Client{})
-	if _, err := s.Refresh(ctx, r0); sdkauth.ErrorCode(err) != sdkauth.CodeProvisioningPending {
+	if _, err := s.Refresh(ctx, r0, nil); sdkauth.ErrorCode(err) != sdkauth.CodeProvisioningPending {
 		t.Fatalf("pending: got %v", err)
 	}
 	vid := "USR-" + uuid.NewString()
 	if _, err := db.New(pool).MarkUserProvisioned(ctx, db.MarkUserProvisionedParams{ID: id, VonageUserID: &vid}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Refresh(ctx, r0); err != nil {
+	if _, err := s.Refresh(ctx, r0, nil); err != nil {
 		t.Fatalf("after provisioning: %v", err)
 	}
 }
@@ -106,7 +106,7 @@ func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Refresh(ctx, r0)
+			_, err := s.Refresh(ctx, r0, nil)
 			errs <- err
 		}()
 	}

@@ -1,0 +1,100 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sdkauth/sdkauth"
+)
+
+// problem is an RFC 9457 problem body with sdkauth's stable code, the
+// invalid_parameters list Vonage's APIs use, and (on the token endpoint)
+// the RFC 6749 error member.
+type problem struct {
+	Type              string               `json:"type"`
+	Title             string               `json:"title"`
+	Status            int                  `json:"status"`
+	Detail            string               `json:"detail"`
+	Code              string               `json:"code"`
+	InvalidParameters []sdkauth.FieldError `json:"invalid_parameters,omitempty"`
+	Error             string               `json:"error,omitempty"`
+	ErrorDescription  string               `json:"error_description,omitempty"`
+	RequestID         string               `json:"request_id,omitempty"`
+}
+
+// statusOf maps each code to its HTTP status: the one place that does.
+var statusOf = map[string]int{
+	sdkauth.CodeValidation:          http.StatusBadRequest,
+	sdkauth.CodeInvalidCredentials:  http.StatusBadRequest,
+	sdkauth.CodeInvalidGrant:        http.StatusBadRequest,
+	sdkauth.CodeRefreshTokenReused:  http.StatusBadRequest,
+	sdkauth.CodeUnsupportedGrant:    http.StatusBadRequest,
+	sdkauth.CodeACLNotAllowed:       http.StatusBadRequest,
+	sdkauth.CodeInvalidToken:        http.StatusUnauthorized,
+	sdkauth.CodeNotFound:            http.StatusNotFound,
+	sdkauth.CodeUsernameTaken:       http.StatusConflict,
+	sdkauth.CodeRateLimited:         http.StatusTooManyRequests,
+	sdkauth.CodeProvisioningPending: http.StatusServiceUnavailable,
+	sdkauth.CodeUnavailable:         http.StatusServiceUnavailable,
+	sdkauth.CodeInternal:            http.StatusInternalServerError,
+}
+
+// oauthErrorOf maps codes to the RFC 6749 §5.2 error member.
+var oauthErrorOf = map[string]string{
+	sdkauth.CodeValidation:          "invalid_request",
+	sdkauth.CodeInvalidCredentials:  "invalid_grant",
+	sdkauth.CodeInvalidGrant:        "invalid_grant",
+	sdkauth.CodeRefreshTokenReused:  "invalid_grant",
+	sdkauth.CodeUnsupportedGrant:    "unsupported_grant_type",
+	sdkauth.CodeACLNotAllowed:       "invalid_scope",
+	sdkauth.CodeProvisioningPending: "temporarily_unavailable",
+	sdkauth.CodeUnavailable:         "temporarily_unavailable",
+	sdkauth.CodeRateLimited:         "temporarily_unavailable",
+	sdkauth.CodeInternal:            "server_error",
+}
+
+// fail renders err as problem+json and aborts the request. Errors that are
+// not *sdkauth.Error are logged with the request id and shown only as a
+// generic 500.
+func fail(c *gin.Context, err error) {
+	var e *sdkauth.Error
+	if !errors.As(err, &e) {
+		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		e = &sdkauth.Error{Code: sdkauth.CodeInternal, Message: "Something went wrong on our side.", Err: err}
+	} else if e.Err != nil {
+		slog.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "cause", e.Err)
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	p := problem{
+		Type:              "https://sdkauth.dev/problems/" + e.Code,
+		Title:             http.StatusText(status),
+		Status:            status,
+		Detail:            e.Message,
+		Code:              e.Code,
+		InvalidParameters: e.Fields,
+		RequestID:         requestID(c),
+	}
+	if c.GetBool(ctxOAuth) {
+		p.Error = oauthErrorOf[e.Code]
+		if p.Error == "" {
+			p.Error = "invalid_request"
+		}
+		p.ErrorDescription = e.Message
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(max(1, e.RetryAfter.Seconds()+0.5))))
+	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	c.Header("Cache-Control", "no-store")
+	writeJSON(c, status, "application/problem+json", p)
+	c.Abort()
+}

@@ -1,0 +1,152 @@
+// Package api is sdkauth's HTTP interface: the Gin router, handlers,
+// middleware, request and response types, and problem+json rendering.
+// Handlers stay thin: they decode, call a domain service, and render.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
+)
+
+// Deps is what the router needs from the rest of the service.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Users    *users.Service
+	Sessions *auth.Sessions
+	Policies *auth.Policies
+	Minter   *keys.Minter
+	Verifier *keys.Verifier
+	// PublicKeys lists the keys tokens may be signed with, for JWKS.
+	PublicKeys func() []*rsa.PublicKey
+	Logger     *slog.Logger
+	// MaxBodyBytes bounds request bodies; 0 means 64 KiB.
+	MaxBodyBytes int64
+}
+
+const (
+	ctxRequestID = "sdkauth.request_id"
+	ctxOAuth     = "sdkauth.oauth"
+	ctxUser      = "sdkauth.user"
+	ctxClaims    = "sdkauth.claims"
+)
+
+// NewRouter returns the HTTP handler for the whole API.
+func NewRouter(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	if d.MaxBodyBytes == 0 {
+		d.MaxBodyBytes = 64 << 10
+	}
+	r := gin.New()
+	_ = r.SetTrustedProxies(nil) // X-Forwarded-For is not trusted unless configured
+	r.Use(requestContext(d.Logger), recovery(), limitBody(d.MaxBodyBytes))
+	r.NoRoute(func(c *gin.Context) { fail(c, notFound()) })
+	r.NoMethod(func(c *gin.Context) { fail(c, notFound()) })
+	r.HandleMethodNotAllowed = true
+
+	h := &handlers{Deps: d}
+	r.GET("/healthz", h.healthz)
+	r.GET("/readyz", h.readyz)
+	r.GET("/.well-known/jwks.json", h.jwks)
+	r.GET("/openapi.yaml", serveOpenAPI)
+
+	v1 := r.Group("/v1")
+	v1.POST("/signup", h.signup)
+	v1.POST("/token", oauth, h.token)
+	me := v1.Group("/me", h.bearer)
+	me.GET("", h.getMe)
+	return r
+}
+
+type handlers struct{ Deps }
+
+// requestContext gives each request an id (echoed as X-Request-Id) and
+// writes one access-log line when it ends. Query strings are not logged:
+// they could carry credentials.
+func requestContext(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Set(ctxRequestID, id)
+		c.Header("X-Request-Id", id)
+		c.Header("X-Content-Type-Options", "nosniff")
+		start := time.Now()
+		c.Next()
+		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
+			slog.String("request_id", id),
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", c.Writer.Status()),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", c.ClientIP()))
+	}
+}
+
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+func recovery() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, v any) {
+		slog.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c), "panic", v)
+		fail(c, errInternal)
+	})
+}
+
+func limitBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}
+
+// oauth marks the token endpoint, whose errors also carry RFC 6749 members.
+func oauth(c *gin.Context) { c.Set(ctxOAuth, true) }
+
+func writeJSON(c *gin.Context, status int, contentType string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.ErrorContext(c.Request.Context(), "encoding a response", "err", err)
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	c.Data(status, contentType, b)
+}
+
+func (h *handlers) healthz(c *gin.Context) {
+	writeJSON(c, http.StatusOK, "application/json", gin.H{"status": "ok"})
+}
+
+// readyz is ready when Postgres answers and a signing key is loaded.
+func (h *handlers) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks := gin.H{"postgres": "ok", "signing_key": "ok"}
+	status := http.StatusOK
+	if err := h.Pool.Ping(ctx); err != nil {
+		checks["postgres"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	if h.Minter == nil || h.Minter.Signer == nil {
+		checks["signing_key"], status = "missing", http.StatusServiceUnavailable
+	}
+	writeJSON(c, status, "application/json", gin.H{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
+}
+
+func (h *handlers) jwks(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=300")
+	writeJSON(c, http.StatusOK, "application/json", keys.NewJWKSet(h.PublicKeys()...))
+}

@@ -1,0 +1,182 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
+)
+
+// tokenRequest is a POST /v1/token body, JSON or form-encoded (RFC 6749).
+type tokenRequest struct {
+	GrantType    string          `json:"grant_type"`
+	Username     string          `json:"username"`
+	Password     string          `json:"password"`
+	RefreshToken string          `json:"refresh_token"`
+	TTL          *int64          `json:"ttl"`
+	ACL          json.RawMessage `json:"acl"`
+}
+
+// token is the OAuth 2.0 token endpoint.
+func (h *handlers) token(c *gin.Context) {
+	req, err := readTokenRequest(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	g, err := req.grant()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	switch req.GrantType {
+	case "password":
+		err = h.passwordGrant(c, req, g)
+	case "refresh_token":
+		err = h.refreshGrant(c, req, g)
+	case "":
+		err = sdkauth.Invalid(sdkauth.FieldError{Name: "grant_type", Reason: "is required"})
+	default:
+		err = &sdkauth.Error{
+			Code:    sdkauth.CodeUnsupportedGrant,
+			Message: "grant_type must be password or refresh_token.",
+			Fields:  []sdkauth.FieldError{{Name: "grant_type", Reason: "must be password or refresh_token"}},
+		}
+	}
+	if err != nil {
+		fail(c, err)
+	}
+}
+
+func (h *handlers) passwordGrant(c *gin.Context, req tokenRequest, g grant) error {
+	if err := required(map[string]string{"username": req.Username, "password": req.Password}); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	u, err := h.Users.Authenticate(ctx, req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	body, err := h.userToken(c, u, g)
+	if err != nil {
+		return err
+	}
+	if body.RefreshToken, err = h.Sessions.Start(ctx, u.ID, clientOf(c)); err != nil {
+		return err
+	}
+	writeToken(c, http.StatusOK, body)
+	return nil
+}
+
+func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error {
+	if err := required(map[string]string{"refresh_token": req.RefreshToken}); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	// The grant is checked against the user's policy before the token
+	// rotates, so a refused ttl or acl leaves the refresh token usable.
+	var acl keys.ACL
+	var ttl time.Duration
+	r, err := h.Sessions.Refresh(ctx, req.RefreshToken, func(row db.User) error {
+		pol, err := h.Policies.Get(ctx, row.Policy)
+		if err != nil {
+			return err
+		}
+		acl, ttl, err = h.Policies.Grant(pol, g.TTL, g.ACL)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	u := users.FromRow(r.User)
+	tok, claims, err := h.Minter.UserToken(u.Username, acl, ttl)
+	if err != nil {
+		return err
+	}
+	writeToken(c, http.StatusOK, tokenBody{
+		AccessToken:  tok,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(claims.ExpiresAt.Sub(claims.IssuedAt) / time.Second),
+		RefreshToken: r.RefreshToken,
+		User:         newUserBody(u),
+	})
+	return nil
+}
+
+// readTokenRequest decodes a JSON or form body. In a form, acl is a JSON
+// string and ttl a decimal string.
+func readTokenRequest(c *gin.Context) (tokenRequest, error) {
+	var req tokenRequest
+	if !strings.HasPrefix(c.ContentType(), "application/x-www-form-urlencoded") {
+		return req, decodeJSON(c, &req)
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return req, sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "is too large"})
+		}
+		return req, sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "is not a valid form"})
+	}
+	f := c.Request.PostForm
+	req.GrantType = f.Get("grant_type")
+	req.Username = f.Get("username")
+	req.Password = f.Get("password")
+	req.RefreshToken = f.Get("refresh_token")
+	if s := f.Get("ttl"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return req, sdkauth.Invalid(sdkauth.FieldError{Name: "ttl", Reason: "must be an integer number of seconds"})
+		}
+		req.TTL = &n
+	}
+	if s := f.Get("acl"); s != "" {
+		req.ACL = json.RawMessage(s)
+	}
+	return req, nil
+}
+
+// grant checks the optional ttl and acl of a request.
+func (r tokenRequest) grant() (grant, error) {
+	var g grant
+	if r.TTL != nil {
+		if *r.TTL < int64(keys.MinTTL/time.Second) || *r.TTL > int64(keys.MaxTTL/time.Second) {
+			return g, sdkauth.Invalid(sdkauth.FieldError{Name: "ttl", Reason: "must be between 30 and 86400 seconds"})
+		}
+		g.TTL = time.Duration(*r.TTL) * time.Second
+	}
+	if len(r.ACL) > 0 && string(r.ACL) != "null" {
+		acl, err := keys.ParseACL(r.ACL)
+		if err != nil {
+			var ae *keys.ACLError
+			if errors.As(err, &ae) {
+				return g, sdkauth.Invalid(sdkauth.FieldError{Name: ae.Field, Reason: ae.Reason})
+			}
+			return g, sdkauth.Invalid(sdkauth.FieldError{Name: "acl", Reason: "must be an object like {\"paths\": {…}}"})
+		}
+		g.ACL = &acl
+	}
+	return g, nil
+}
+
+// required returns a validation error naming every empty field.
+func required(fields map[string]string) error {
+	var bad []sdkauth.FieldError
+	for _, name := range []string{"username", "password", "refresh_token"} {
+		if v, ok := fields[name]; ok && v == "" {
+			bad = append(bad, sdkauth.FieldError{Name: name, Reason: "is required"})
+		}
+	}
+	if len(bad) > 0 {
+		return sdkauth.Invalid(bad...)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
+)
+
+// userBody is a user as the API shows it.
+type userBody struct {
+	ID           string    `json:"id"`
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name"`
+	ImageURL     string    `json:"image_url"`
+	VonageUserID string    `json:"vonage_user_id,omitempty"`
+	Provisioning string    `json:"provisioning"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func newUserBody(u users.User) *userBody {
+	return &userBody{
+		ID:           u.ID.String(),
+		Username:     u.Username,
+		DisplayName:  u.DisplayName,
+		ImageURL:     u.ImageURL,
+		VonageUserID: u.VonageUserID,
+		Provisioning: u.Provisioning,
+		CreatedAt:    u.CreatedAt.UTC(),
+	}
+}
+
+// tokenBody is the token response of RFC 6749 §5.1 plus the user.
+type tokenBody struct {
+	AccessToken  string    `json:"access_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	ExpiresIn    int64     `json:"expires_in,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	User         *userBody `json:"user,omitempty"`
+}
+
+// grant is what a token request asks for beyond the defaults.
+type grant struct {
+	TTL time.Duration
+	ACL *keys.ACL
+}
+
+// userToken mints a Client SDK token for u under u's policy, narrowed by g.
+// It returns CodeProvisioningPending while u has no Vonage user yet, since
+// Vonage would refuse a token naming it.
+func (h *handlers) userToken(c *gin.Context, u users.User, g grant) (tokenBody, error) {
+	if u.Provisioning != users.StateProvisioned {
+		return tokenBody{}, errPending()
+	}
+	pol, err := h.Policies.Get(c.Request.Context(), u.Policy)
+	if err != nil {
+		return tokenBody{}, err
+	}
+	acl, ttl, err := h.Policies.Grant(pol, g.TTL, g.ACL)
+	if err != nil {
+		return tokenBody{}, err
+	}
+	tok, claims, err := h.Minter.UserToken(u.Username, acl, ttl)
+	if err != nil {
+		return tokenBody{}, err
+	}
+	return tokenBody{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(claims.ExpiresAt.Sub(claims.IssuedAt) / time.Second),
+		User:        newUserBody(u),
+	}, nil
+}
+
+// writeToken sends a token response, which must never be cached (RFC 6749
+// §5.1).
+func writeToken(c *gin.Context, status int, body tokenBody) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	writeJSON(c, status, "application/json", body)
+}
+
+func errPending() error {
+	return &sdkauth.Error{
+		Code:       sdkauth.CodeProvisioningPending,
+		Message:    "The user is still being set up at Vonage; try again shortly.",
+		RetryAfter: 2 * time.Second,
+	}
+}
+
+var errInternal = &sdkauth.Error{Code: sdkauth.CodeInternal, Message: "Something went wrong on our side."}
+
+func notFound() error { return sdkauth.Errorf(sdkauth.CodeNotFound, "Nothing here.") }
+
+func serveOpenAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/yaml", sdkauth.OpenAPI)
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth/api"
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
+	"github.com/sdkauth/sdkauth/vonage"
+)
+
+// app is the wired service: what `serve` and `dev` run.
+type app struct {
+	cfg     config
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	handler http.Handler
+}
+
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	key, err := loadPrivateKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	signer := keys.NewGoSigner(key)
+	minter := &keys.Minter{ApplicationID: cfg.ApplicationID, Signer: signer}
+	client := vonage.New(cfg.VonageAPIURL, cachedAdminTokens(minter),
+		vonage.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		vonage.WithUserAgent("sdkauth"))
+	hasher := auth.NewHasher(auth.Argon2Params{
+		MemoryKiB:   cfg.Argon2MemoryKiB,
+		Iterations:  cfg.Argon2Iterations,
+		Parallelism: 1,
+		SaltLen:     16,
+		KeyLen:      32,
+	}, 2*time.Second)
+	prov := users.NewProvisioner(pool, client, cfg.ProvisionTimeout, log)
+	h := api.NewRouter(api.Deps{
+		Pool:     pool,
+		Users:    users.NewService(pool, hasher, prov, log),
+		Sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace}),
+		Policies: auth.NewPolicies(cfg.TokenTTL, cfg.TokenMaxTTL),
+		Minter:   minter,
+		Verifier: &keys.Verifier{
+			ApplicationID: cfg.ApplicationID,
+			Keys:          func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
+		},
+		PublicKeys: func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
+		Logger:     log,
+	})
+	log.Info("signing key loaded", "kid", signer.KeyID(), "application_id", cfg.ApplicationID)
+	return &app{cfg: cfg, log: log, pool: pool, handler: h}, nil
+}
+
+func (a *app) Close() { a.pool.Close() }
+
+// checkSchema refuses to run on a schema that is behind this binary.
+func (a *app) checkSchema(ctx context.Context) error {
+	m, err := db.NewMigrator(a.pool)
+	if err != nil {
+		return err
+	}
+	return m.CheckCurrent(ctx)
+}
+
+// serve runs the HTTP server until ctx ends, then drains it. listening, when
+// not nil, is called once the socket is bound.
+func (a *app) serve(ctx context.Context, listening func(addr string)) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
+	}
+	a.log.Info("sdkauth listening", "addr", ln.Addr().String())
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+func loadPrivateKey(cfg config) (*rsa.PrivateKey, error) {
+	pemBytes := []byte(cfg.PrivateKey)
+	source := "VONAGE_PRIVATE_KEY"
+	if cfg.PrivateKeyPath != "" {
+		b, err := os.ReadFile(cfg.PrivateKeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("VONAGE_PRIVATE_KEY_PATH: %w", err)
+		}
+		pemBytes, source = b, "VONAGE_PRIVATE_KEY_PATH"
+	}
+	key, err := keys.ParsePrivateKeyPEM(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return key, nil
+}
+
+// cachedAdminTokens returns a token source for the Vonage client that reuses
+// one admin JWT until a minute before it expires, so calls to Vonage do not
+// each pay for an RSA signature.
+func cachedAdminTokens(m *keys.Minter) vonage.TokenSource {
+	var mu sync.Mutex
+	var tok string
+	var exp time.Time
+	return func() (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if tok != "" && time.Until(exp) > time.Minute {
+			return tok, nil
+		}
+		t, c, err := m.AdminToken(10*time.Minute, nil)
+		if err != nil {
+			return "", err
+		}
+		tok, exp = t, c.ExpiresAt
+		return tok, nil
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is sdkauth's configuration, read from the environment (12-factor).
+// Every variable also has a NAME_FILE variant for secrets mounted as files.
+type config struct {
+	DatabaseURL      string
+	Addr             string
+	ApplicationID    string
+	PrivateKeyPath   string
+	PrivateKey       string
+	VonageAPIURL     string
+	VonageAPIKey     string
+	VonageAPISecret  string
+	TokenTTL         time.Duration
+	TokenMaxTTL      time.Duration
+	SessionIdle      time.Duration
+	SessionMax       time.Duration
+	RefreshGrace     time.Duration
+	ProvisionTimeout time.Duration
+	Argon2MemoryKiB  uint32
+	Argon2Iterations uint32
+	LogLevel         string
+}
+
+// env reads variables, remembering every problem so that start-up reports
+// them all at once.
+type env struct {
+	lookup func(string) (string, bool)
+	errs   []string
+}
+
+func (e *env) str(name, def string) string {
+	if v, ok := e.lookup(name); ok && v != "" {
+		return v
+	}
+	if path, ok := e.lookup(name + "_FILE"); ok && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s_FILE: %v", name, err))
+			return def
+		}
+		return strings.TrimRight(string(b), "\r\n")
+	}
+	return def
+}
+
+func (e *env) duration(name string, def, lo, hi time.Duration) time.Duration {
+	s := e.str(name, "")
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Sprintf("%s: %q is not a duration (Go syntax: 90s, 15m, 720h)", name, s))
+		return def
+	}
+	if d < lo || d > hi {
+		e.errs = append(e.errs, fmt.Sprintf("%s: %s is outside [%s, %s]", name, d, lo, hi))
+		return def
+	}
+	return d
+}
+
+func (e *env) uint32(name string, def, lo, hi uint32) uint32 {
+	s := e.str(name, "")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || uint32(n) < lo || uint32(n) > hi {
+		e.errs = append(e.errs, fmt.Sprintf("%s: %q must be an integer in [%d, %d]", name, s, lo, hi))
+		return def
+	}
+	return uint32(n)
+}
+
+func (e *env) require(name, value string) {
+	if value == "" {
+		e.errs = append(e.errs, name+" is required")
+	}
+}
+
+// need says which settings a command must have.
+type need struct {
+	database bool
+	key      bool
+}
+
+// loadConfig reads the configuration and checks it, returning one error
+// listing every problem.
+func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
+	e := &env{lookup: lookup}
+	c := config{
+		DatabaseURL:      e.str("DATABASE_URL", ""),
+		Addr:             e.str("SDKAUTH_ADDR", ":8080"),
+		ApplicationID:    e.str("VONAGE_APPLICATION_ID", ""),
+		PrivateKeyPath:   e.str("VONAGE_PRIVATE_KEY_PATH", ""),
+		PrivateKey:       e.str("VONAGE_PRIVATE_KEY", ""),
+		VonageAPIURL:     strings.TrimRight(e.str("VONAGE_API_URL", "https://api.nexmo.com"), "/"),
+		VonageAPIKey:     e.str("VONAGE_API_KEY", ""),
+		VonageAPISecret:  e.str("VONAGE_API_SECRET", ""),
+		TokenTTL:         e.duration("SDKAUTH_TOKEN_TTL", 15*time.Minute, 30*time.Second, 24*time.Hour),
+		TokenMaxTTL:      e.duration("SDKAUTH_TOKEN_MAX_TTL", 24*time.Hour, 30*time.Second, 24*time.Hour),
+		SessionIdle:      e.duration("SDKAUTH_SESSION_IDLE", 720*time.Hour, time.Minute, 10*365*24*time.Hour),
+		SessionMax:       e.duration("SDKAUTH_SESSION_MAX", 2160*time.Hour, time.Minute, 10*365*24*time.Hour),
+		RefreshGrace:     e.duration("SDKAUTH_REFRESH_GRACE", 10*time.Second, 0, time.Hour),
+		ProvisionTimeout: e.duration("SDKAUTH_PROVISION_TIMEOUT", 2*time.Second, 100*time.Millisecond, time.Minute),
+		Argon2MemoryKiB:  e.uint32("SDKAUTH_ARGON2_MEMORY_KIB", 19*1024, 64, 1<<20),
+		Argon2Iterations: e.uint32("SDKAUTH_ARGON2_ITERATIONS", 2, 1, 16),
+		LogLevel:         e.str("SDKAUTH_LOG_LEVEL", "info"),
+	}
+	if n.database {
+		e.require("DATABASE_URL", c.DatabaseURL)
+	}
+	if n.key {
+		e.require("VONAGE_APPLICATION_ID", c.ApplicationID)
+		if c.PrivateKeyPath == "" && c.PrivateKey == "" {
+			e.errs = append(e.errs, "VONAGE_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY is required")
+		}
+	}
+	if c.PrivateKeyPath != "" && c.PrivateKey != "" {
+		e.errs = append(e.errs, "set only one of VONAGE_PRIVATE_KEY_PATH and VONAGE_PRIVATE_KEY")
+	}
+	if u, err := url.Parse(c.VonageAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.errs = append(e.errs, fmt.Sprintf("VONAGE_API_URL: %q is not an http(s) URL", c.VonageAPIURL))
+	}
+	if (c.VonageAPIKey == "") != (c.VonageAPISecret == "") {
+		e.errs = append(e.errs, "set both VONAGE_API_KEY and VONAGE_API_SECRET, or neither")
+	}
+	if c.TokenTTL > c.TokenMaxTTL {
+		e.errs = append(e.errs, "SDKAUTH_TOKEN_TTL must not exceed SDKAUTH_TOKEN_MAX_TTL")
+	}
+	if c.SessionIdle > c.SessionMax {
+		e.errs = append(e.errs, "SDKAUTH_SESSION_IDLE must not exceed SDKAUTH_SESSION_MAX")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		e.errs = append(e.errs, fmt.Sprintf("SDKAUTH_LOG_LEVEL: %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if len(e.errs) > 0 {
+		return c, errors.New("configuration problems:\n  - " + strings.Join(e.errs, "\n  - "))
+	}
+	return c, nil
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/db/pgtemp"
+	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/keys"
+)
+
+func devCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Run sdkauth locally: a throwaway Postgres, the Vonage emulator, a generated key",
+		Long: `dev runs the whole system on this machine with nothing set up by hand:
+a throwaway Postgres unless DATABASE_URL is set, the in-process Vonage
+emulator unless VONAGE_API_URL is set, a generated application key, the
+schema migrated, and the server on SDKAUTH_ADDR (default :8080). Ctrl-C
+stops everything and removes what it made.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), cmd.OutOrStdout())
+		},
+	}
+}
+
+func runDev(ctx context.Context, out io.Writer) error {
+	cfg, err := loadConfig(os.LookupEnv, need{})
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel, false)
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(out, "Starting a throwaway Postgres…")
+		cluster, err := pgtemp.Start(ctx, pgtemp.Options{})
+		if err != nil {
+			return err
+		}
+		defer cluster.Stop()
+		cfg.DatabaseURL = cluster.URL
+	}
+	if _, set := os.LookupEnv("VONAGE_API_URL"); !set {
+		stop, err := startEmulator(&cfg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	} else if cfg.ApplicationID == "" || (cfg.PrivateKey == "" && cfg.PrivateKeyPath == "") {
+		return errors.New("with VONAGE_API_URL set, dev needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY) for that platform")
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m, err := db.NewMigrator(pool)
+	if err == nil {
+		_, err = m.Up(ctx)
+	}
+	pool.Close()
+	if err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.serve(ctx, func(addr string) { printWalkthrough(out, cfg, addr) })
+}
+
+// startEmulator serves the Vonage emulator on a free loopback port with a
+// generated application whose key sdkauth then uses.
+func startEmulator(cfg *config) (stop func(), err error) {
+	em := emulator.New(emulator.Config{APIKey: "sdkauth-dev", APISecret: "sdkauth-dev-secret"})
+	key, err := keys.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
+		if key, err = loadPrivateKey(*cfg); err != nil {
+			return nil, err
+		}
+	}
+	appID, err := em.AddApplication("sdkauth-dev", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: em, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	cfg.VonageAPIURL = "http://" + ln.Addr().String()
+	cfg.ApplicationID = appID
+	cfg.PrivateKey, cfg.PrivateKeyPath = string(keys.EncodePrivateKeyPEM(key)), ""
+	cfg.VonageAPIKey, cfg.VonageAPISecret = "sdkauth-dev", "sdkauth-dev-secret"
+	return func() { _ = srv.Close() }, nil
+}
+
+func printWalkthrough(out io.Writer, cfg config, addr string) {
+	host := addr
+	if h, port, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
+		host = "localhost:" + port
+	}
+	base := "http://" + host
+	r := strings.NewReplacer("{{BASE}}", base, "{{VONAGE}}", cfg.VonageAPIURL, "{{APP}}", cfg.ApplicationID)
+	fmt.Fprint(out, r.Replace(`
+sdkauth is running at {{BASE}}
+  Vonage API: {{VONAGE}}   application: {{APP}}
+
+Try it in another terminal:
+
+  # 1. Sign a new user up: 201 with a Client SDK JWT and a refresh token
+  curl -s {{BASE}}/v1/signup -H 'Content-Type: application/json' \
+    -d '{"username":"new-user","password":"correct horse battery","display_name":"A New User"}'
+
+  # 2. Log in and keep the tokens
+  RESP=$(curl -s {{BASE}}/v1/token -d grant_type=password -d username=new-user -d 'password=correct horse battery')
+  ACCESS=$(echo "$RESP" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  REFRESH=$(echo "$RESP" | sed -E 's/.*"refresh_token":"([^"]+)".*/\1/')
+
+  # 3. Who am I?
+  curl -s {{BASE}}/v1/me -H "Authorization: Bearer $ACCESS"
+
+  # 4. The same token opens a session at Vonage (here, the emulator)
+  curl -s {{VONAGE}}/v1/users?name=new-user -H "Authorization: Bearer $ACCESS"
+
+  # 5. Refresh: a new pair; the old refresh token is spent
+  curl -s {{BASE}}/v1/token -d grant_type=refresh_token -d "refresh_token=$REFRESH"
+
+  # 6. The public key that verifies every token
+  curl -s {{BASE}}/.well-known/jwks.json
+
+Ctrl-C stops everything.
+`))
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/keys"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+var (
+	keyOnce sync.Once
+	appKey  *rsa.PrivateKey
+)
+
+// testKey is one RSA key per test binary: generating 2048-bit keys is slow.
+func testKey(t testing.TB) *rsa.PrivateKey {
+	keyOnce.Do(func() {
+		var err error
+		if appKey, err = keys.GenerateKey(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return appKey
+}
+
+// stack is one sdkauth wired exactly as `serve` wires it, on its own
+// database, talking to its own Vonage emulator over real HTTP.
+type stack struct {
+	t      *testing.T
+	URL    string
+	Em     *emulator.Emulator
+	EmURL  string
+	AppID  string
+	Key    *rsa.PrivateKey
+	App    *app
+	client *http.Client
+}
+
+// newStack starts a stack; env overrides configuration variables.
+func newStack(t *testing.T, env map[string]string) *stack {
+	t.Helper()
+	em := emulator.New(emulator.Config{APIKey: "key", APISecret: "secret"})
+	ems := httptest.NewServer(em)
+	t.Cleanup(ems.Close)
+	key := testKey(t)
+	appID, err := em.AddApplication("test", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"DATABASE_URL":              dbtest.NewURL(t),
+		"VONAGE_APPLICATION_ID":     appID,
+		"VONAGE_PRIVATE_KEY":        string(keys.EncodePrivateKeyPEM(key)),
+		"VONAGE_API_URL":            ems.URL,
+		"SDKAUTH_ARGON2_MEMORY_KIB": "64",
+		"SDKAUTH_ARGON2_ITERATIONS": "1",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := loadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, need{database: true, key: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(srv.Close)
+	return &stack{
+		t: t, URL: srv.URL, Em: em, EmURL: ems.URL, AppID: appID, Key: key, App: a,
+		client: &http.Client{Transport: contracttest.Transport(t, nil)},
+	}
+}
+
+// response is a decoded HTTP response.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+func (s *stack) do(method, path, contentType string, body io.Reader, header ...string) response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// postJSON sends v (a string is sent as it is) as a JSON body.
+func (s *stack) postJSON(path string, v any, header ...string) response {
+	s.t.Helper()
+	var b []byte
+	if str, ok := v.(string); ok {
+		b = []byte(str)
+	} else {
+		b, _ = json.Marshal(v)
+	}
+	return s.do(http.MethodPost, path, "application/json", bytes.NewReader(b), header...)
+}
+
+func (s *stack) postForm(path string, form url.Values) response {
+	s.t.Helper()
+	return s.do(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// signup signs a new user up and fails the test unless it answers 201.
+func (s *stack) signup(username, password string) map[string]any {
+	s.t.Helper()
+	r := s.postJSON("/v1/signup", map[string]string{"username": username, "password": password})
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("signup: %d %s", r.Status, r.Body)
+	}
+	return r.JSON(s.t)
+}
+
+// emulatorDo calls the Vonage emulator with a bearer token.
+func (s *stack) emulatorDo(method, path, token string) response {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, s.EmURL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// count returns the number of rows in table.
+func (s *stack) count(table string) int {
+	s.t.Helper()
+	var n int
+	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

@@ -1,0 +1,71 @@
+// Command sdkauth is the sdkauth server and its admin tool: `serve` runs the
+// HTTP API, `dev` runs everything locally with nothing set up by hand, and
+// `migrate` manages the database schema.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "sdkauth:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sdkauth",
+		Short:         "Sign-up, login and Vonage Client SDK tokens for your app's users",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(), devCmd(), migrateCmd())
+	return root
+}
+
+func newLogger(level string, json bool) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if json {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP API (the schema must be current: see migrate)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(os.LookupEnv, need{database: true, key: true})
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg.LogLevel, true)
+			slog.SetDefault(log)
+			a, err := newApp(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := a.checkSchema(cmd.Context()); err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), nil)
+		},
+	}
+}

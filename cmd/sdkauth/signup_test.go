@@ -1,0 +1,211 @@
+package main
+
+import (
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sdkauth/sdkauth/keys"
+)
+
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func decodeSegment(t *testing.T, tok string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWT: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func keysOf(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
+	s := newStack(t, nil)
+	body := s.signup("new-user", "correct horse battery")
+
+	if body["token_type"] != "Bearer" || body["expires_in"] != float64(900) || body["refresh_token"] == "" {
+		t.Fatalf("token response: %v", body)
+	}
+	user := body["user"].(map[string]any)
+	vid, _ := user["vonage_user_id"].(string)
+	if user["username"] != "new-user" || !strings.HasPrefix(vid, "USR-") || user["provisioning"] != "provisioned" {
+		t.Fatalf("user: %v", user)
+	}
+
+	tok := body["access_token"].(string)
+	header := decodeSegment(t, tok, 0)
+	if header["alg"] != "RS256" || header["typ"] != "JWT" {
+		t.Fatalf("header: %v", header)
+	}
+	claims := decodeSegment(t, tok, 1)
+	if got := strings.Join(keysOf(claims), ","); got != "acl,application_id,exp,iat,jti,sub" {
+		t.Fatalf("claims are %s", got)
+	}
+	if claims["exp"].(float64)-claims["iat"].(float64) != 900 {
+		t.Fatalf("exp-iat = %v", claims["exp"].(float64)-claims["iat"].(float64))
+	}
+	if !uuidV4.MatchString(claims["jti"].(string)) {
+		t.Fatalf("jti %v is not a UUID v4", claims["jti"])
+	}
+	if claims["sub"] != "new-user" || claims["application_id"] != s.AppID {
+		t.Fatalf("claims: %v", claims)
+	}
+	paths := claims["acl"].(map[string]any)["paths"].(map[string]any)
+	want := []string{"/*/applications/**", "/*/conversations/**", "/*/devices/**", "/*/image/**", "/*/knocking/**", "/*/legs/**", "/*/media/**", "/*/push/**", "/*/rtc/**", "/*/sessions/**", "/*/users/**"}
+	if got := keysOf(paths); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("acl paths = %v", got)
+	}
+
+	// The token verifies with the key JWKS publishes.
+	set := s.do(http.MethodGet, "/.well-known/jwks.json", "", nil).JSON(t)
+	jwk := set["keys"].([]any)[0].(map[string]any)
+	if jwk["kid"] != header["kid"] {
+		t.Fatalf("kid %v not in JWKS %v", header["kid"], jwk)
+	}
+	n, _ := base64.RawURLEncoding.DecodeString(jwk["n"].(string))
+	e, _ := base64.RawURLEncoding.DecodeString(jwk["e"].(string))
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"RS256"})); err != nil {
+		t.Fatalf("token does not verify with the JWKS key: %v", err)
+	}
+
+	// Vonage (the emulator) accepts it for the user's own resource.
+	if r := s.emulatorDo(http.MethodGet, "/v1/users/"+vid, tok); r.Status != http.StatusOK {
+		t.Fatalf("emulator GET own user: %d %s", r.Status, r.Body)
+	}
+	if got := s.Em.Users(s.AppID); len(got) != 1 || got[0].Name != "new-user" || got[0].Properties["custom_data"].(map[string]any)["sdkauth_user_id"] != user["id"] {
+		t.Fatalf("emulator users: %+v", got)
+	}
+
+	// /v1/me takes the same token as its bearer credential.
+	me := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+tok)
+	if me.Status != http.StatusOK || me.JSON(t)["id"] != user["id"] {
+		t.Fatalf("/v1/me: %d %s", me.Status, me.Body)
+	}
+}
+
+func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
+	s := newStack(t, nil)
+	s.signup("new-user", "correct horse battery")
+	// A token narrowed to conversations is refused on users: 403.
+	r := s.postJSON("/v1/token", map[string]any{
+		"grant_type": "password", "username": "new-user", "password": "correct horse battery",
+		"acl": map[string]any{"paths": map[string]any{"/*/conversations/**": map[string]any{}}},
+	})
+	if r.Status != http.StatusOK {
+		t.Fatalf("narrowed token: %d %s", r.Status, r.Body)
+	}
+	narrowed := r.JSON(t)["access_token"].(string)
+	if got := s.emulatorDo(http.MethodGet, "/v1/users", narrowed); got.Status != http.StatusForbidden {
+		t.Fatalf("outside the ACL: %d %s", got.Status, got.Body)
+	}
+
+	other, err := keys.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acl := keys.DefaultACL()
+	mint := func(k *rsa.PrivateKey, now time.Time, ttl time.Duration) string {
+		m := &keys.Minter{ApplicationID: s.AppID, Signer: keys.NewGoSigner(k), Now: func() time.Time { return now }}
+		tok, _, err := m.UserToken("new-user", acl, min(ttl, keys.MaxTTL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tooLong := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"application_id": s.AppID, "iat": time.Now().Unix(), "exp": time.Now().Add(25 * time.Hour).Unix(),
+		"jti": "0b4a8a7e-3c61-4f4e-9d1b-2a6f7f1c0e11", "sub": "new-user", "acl": acl,
+	})
+	tooLongTok, _ := tooLong.SignedString(s.Key)
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{
+		"application_id": s.AppID, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+		"jti": "0b4a8a7e-3c61-4f4e-9d1b-2a6f7f1c0e12", "sub": "new-user", "acl": acl,
+	}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+
+	for name, tok := range map[string]string{
+		"signed by another key":  mint(other, time.Now(), time.Hour),
+		"expired":                mint(s.Key, time.Now().Add(-2*time.Hour), time.Hour),
+		"living longer than 24h": tooLongTok,
+		"alg none":               none,
+	} {
+		if got := s.emulatorDo(http.MethodGet, "/v1/users", tok); got.Status != http.StatusUnauthorized {
+			t.Errorf("%s: emulator answered %d %s", name, got.Status, got.Body)
+		}
+	}
+	if got := s.emulatorDo(http.MethodGet, "/v1/users", mint(s.Key, time.Now(), time.Hour)); got.Status != http.StatusOK {
+		t.Errorf("a good token: emulator answered %d %s", got.Status, got.Body)
+	}
+}
+
+func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
+	s := newStack(t, nil)
+	s.signup("taken-name", "correct horse battery")
+	users, sessions := s.count("users"), s.count("sessions")
+	cases := []struct {
+		name, body, field, code string
+		status                  int
+	}{
+		{"malformed body", `{"username":`, "body", "validation_failed", 400},
+		{"not an object", `[1,2]`, "body", "validation_failed", 400},
+		{"missing username", `{"password":"correct horse battery"}`, "username", "validation_failed", 400},
+		{"missing password", `{"username":"another-user"}`, "password", "validation_failed", 400},
+		{"short password", `{"username":"another-user","password":"short"}`, "password", "validation_failed", 400},
+		{"wrong type", `{"username":42,"password":"correct horse battery"}`, "username", "validation_failed", 400},
+		{"bad username", `{"username":"a b","password":"correct horse battery"}`, "username", "validation_failed", 400},
+		{"bad image url", `{"username":"another-user","password":"correct horse battery","image_url":"javascript:alert(1)"}`, "image_url", "validation_failed", 400},
+		{"taken username", `{"username":"taken-name","password":"correct horse battery"}`, "username", "username_taken", 409},
+		{"taken in another case", `{"username":"TAKEN-name","password":"correct horse battery"}`, "username", "username_taken", 409},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.postJSON("/v1/signup", tc.body)
+			if r.Status != tc.status || r.Header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("%d %s %s", r.Status, r.Header.Get("Content-Type"), r.Body)
+			}
+			p := r.JSON(t)
+			if p["code"] != tc.code {
+				t.Fatalf("code %v", p["code"])
+			}
+			params, _ := p["invalid_parameters"].([]any)
+			if len(params) == 0 || params[0].(map[string]any)["name"] != tc.field {
+				t.Fatalf("invalid_parameters %v, want %s named", params, tc.field)
+			}
+			if strings.Contains(string(r.Body), "correct horse battery") {
+				t.Fatal("the password is echoed in the error body")
+			}
+		})
+	}
+	if s.count("users") != users || s.count("sessions") != sessions || s.count("provisioning_jobs") != 0 {
+		t.Fatal("a refused sign-up wrote something")
+	}
+	if n := len(s.Em.Users(s.AppID)); n != 1 {
+		t.Fatalf("emulator has %d users, want 1", n)
+	}
+}
