@@ -35,6 +35,9 @@ var statusOf = map[string]int{
 	sdkauth.CodeUnsupportedGrant:    http.StatusBadRequest,
 	sdkauth.CodeACLNotAllowed:       http.StatusBadRequest,
 	sdkauth.CodeInvalidToken:        http.StatusUnauthorized,
+	sdkauth.CodeInvalidClient:       http.StatusUnauthorized,
+	sdkauth.CodeForbidden:           http.StatusForbidden,
+	sdkauth.CodeUnauthorizedClient:  http.StatusBadRequest,
 	sdkauth.CodeNotFound:            http.StatusNotFound,
 	sdkauth.CodeUsernameTaken:       http.StatusConflict,
 	sdkauth.CodeRateLimited:         http.StatusTooManyRequests,
@@ -51,6 +54,9 @@ var oauthErrorOf = map[string]string{
 	sdkauth.CodeRefreshTokenReused:  "invalid_grant",
 	sdkauth.CodeUnsupportedGrant:    "unsupported_grant_type",
 	sdkauth.CodeACLNotAllowed:       "invalid_scope",
+	sdkauth.CodeInvalidClient:       "invalid_client",
+	sdkauth.CodeForbidden:           "unauthorized_client",
+	sdkauth.CodeUnauthorizedClient:  "unauthorized_client",
 	sdkauth.CodeProvisioningPending: "temporarily_unavailable",
 	sdkauth.CodeUnavailable:         "temporarily_unavailable",
 	sdkauth.CodeRateLimited:         "temporarily_unavailable",
@@ -91,8 +97,11 @@ func fail(c *gin.Context, err error) {
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(max(1, e.RetryAfter.Seconds()+0.5))))
 	}
-	if status == http.StatusUnauthorized {
+	switch e.Code {
+	case sdkauth.CodeInvalidToken:
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case sdkauth.CodeInvalidClient:
+		c.Header("WWW-Authenticate", `Basic realm="sdkauth", charset="UTF-8"`)
 	}
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, status, "application/problem+json", p)

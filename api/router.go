@@ -26,6 +26,7 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Users    *users.Service
 	Sessions *auth.Sessions
+	Clients  *auth.Clients
 	Policies *auth.Policies
 	Minter   *keys.Minter
 	Verifier *keys.Verifier
@@ -34,6 +35,8 @@ type Deps struct {
 	Logger     *slog.Logger
 	// MaxBodyBytes bounds request bodies; 0 means 64 KiB.
 	MaxBodyBytes int64
+	// AdminTokenTTL is how long admin JWTs live unless a request asks otherwise.
+	AdminTokenTTL time.Duration
 }
 
 const (
@@ -67,6 +70,12 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/token", oauth, h.token)
 	me := v1.Group("/me", h.bearer)
 	me.GET("", h.getMe)
+
+	admin := v1.Group("/admin", h.admin(auth.ScopeAdmin))
+	admin.POST("/clients", h.createClient)
+	admin.GET("/clients", h.listClients)
+	admin.POST("/clients/:id/secret", h.rotateClientSecret)
+	admin.DELETE("/clients/:id", h.deleteClient)
 	return r
 }
 

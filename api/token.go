@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
@@ -22,6 +23,8 @@ type tokenRequest struct {
 	Username     string          `json:"username"`
 	Password     string          `json:"password"`
 	RefreshToken string          `json:"refresh_token"`
+	ClientID     string          `json:"client_id"`
+	ClientSecret string          `json:"client_secret"`
 	TTL          *int64          `json:"ttl"`
 	ACL          json.RawMessage `json:"acl"`
 }
@@ -43,13 +46,15 @@ func (h *handlers) token(c *gin.Context) {
 		err = h.passwordGrant(c, req, g)
 	case "refresh_token":
 		err = h.refreshGrant(c, req, g)
+	case "client_credentials":
+		err = h.clientCredentialsGrant(c, req, g)
 	case "":
 		err = sdkauth.Invalid(sdkauth.FieldError{Name: "grant_type", Reason: "is required"})
 	default:
 		err = &sdkauth.Error{
 			Code:    sdkauth.CodeUnsupportedGrant,
-			Message: "grant_type must be password or refresh_token.",
-			Fields:  []sdkauth.FieldError{{Name: "grant_type", Reason: "must be password or refresh_token"}},
+			Message: "grant_type must be password, refresh_token or client_credentials.",
+			Fields:  []sdkauth.FieldError{{Name: "grant_type", Reason: "must be password, refresh_token or client_credentials"}},
 		}
 	}
 	if err != nil {
@@ -112,6 +117,43 @@ func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error
 	return nil
 }
 
+// clientCredentialsGrant mints an admin JWT (no sub; an acl only when one
+// is asked for) for a service client with the tokens:admin scope. There is
+// no refresh token: the client authenticates again.
+func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g grant) error {
+	id, secret, basic := basicCredentials(c)
+	if basic && (req.ClientID != "" || req.ClientSecret != "") {
+		return sdkauth.Invalid(sdkauth.FieldError{Name: "client_id", Reason: "send client credentials by HTTP Basic or in the body, not both"})
+	}
+	if !basic {
+		id, secret = req.ClientID, req.ClientSecret
+	}
+	if id == "" || secret == "" {
+		return auth.ErrInvalidClient()
+	}
+	cl, err := h.Clients.Authenticate(c.Request.Context(), id, secret)
+	if err != nil {
+		return err
+	}
+	if !cl.Has(auth.ScopeTokensAdmin) {
+		return sdkauth.Errorf(sdkauth.CodeUnauthorizedClient, "This client lacks the %q scope.", auth.ScopeTokensAdmin)
+	}
+	ttl := g.TTL
+	if ttl == 0 {
+		ttl = h.AdminTokenTTL
+	}
+	tok, claims, err := h.Minter.AdminToken(ttl, g.ACL)
+	if err != nil {
+		return err
+	}
+	writeToken(c, http.StatusOK, tokenBody{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(claims.ExpiresAt.Sub(claims.IssuedAt) / time.Second),
+	})
+	return nil
+}
+
 // readTokenRequest decodes a JSON or form body. In a form, acl is a JSON
 // string and ttl a decimal string.
 func readTokenRequest(c *gin.Context) (tokenRequest, error) {
@@ -131,6 +173,8 @@ func readTokenRequest(c *gin.Context) (tokenRequest, error) {
 	req.Username = f.Get("username")
 	req.Password = f.Get("password")
 	req.RefreshToken = f.Get("refresh_token")
+	req.ClientID = f.Get("client_id")
+	req.ClientSecret = f.Get("client_secret")
 	if s := f.Get("ttl"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {

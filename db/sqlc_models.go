@@ -10,15 +10,49 @@ import (
 	"github.com/google/uuid"
 )
 
-type ProvisioningJob struct {
+type AuditLog struct {
 	ID        int64
-	UserID    uuid.UUID
-	Kind      string
-	Payload   []byte
-	Attempts  int32
-	RunAt     time.Time
-	LastError string
+	At        time.Time
+	Event     string
+	UserID    *uuid.UUID
+	Username  string
+	SessionID *uuid.UUID
+	Ip        string
+	UserAgent string
+	Reason    string
+	Detail    string
+}
+
+type LoginFailure struct {
+	Key           string
+	Failures      int32
+	LastFailureAt time.Time
+	LockedUntil   time.Time
+}
+
+type Policy struct {
+	Name      string
+	Acl       []byte
+	MaxTtl    int32
 	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type ProvisioningJob struct {
+	ID            int64
+	UserID        uuid.UUID
+	Kind          string
+	Payload       []byte
+	Attempts      int32
+	RunAt         time.Time
+	LastError     string
+	CreatedAt     time.Time
+	LastAttemptAt *time.Time
+}
+
+type RateLimit struct {
+	Key string
+	Tat time.Time
 }
 
 type RefreshToken struct {
@@ -26,6 +60,15 @@ type RefreshToken struct {
 	SessionID uuid.UUID
 	CreatedAt time.Time
 	RotatedAt *time.Time
+}
+
+type ServiceClient struct {
+	ID         string
+	Name       string
+	SecretHash []byte
+	Scopes     []string
+	CreatedAt  time.Time
+	RotatedAt  time.Time
 }
 
 type Session struct {
@@ -39,16 +82,33 @@ type Session struct {
 	UserAgent   string
 }
 
+type SigningKey struct {
+	ID          string
+	PublicKey   string
+	PrivateKey  []byte
+	State       string
+	CreatedAt   time.Time
+	ActivatedAt *time.Time
+	ExpiresAt   *time.Time
+}
+
 type User struct {
-	ID           uuid.UUID
-	Username     string
-	PasswordHash string
-	DisplayName  string
-	ImageUrl     string
-	VonageUserID *string
-	Provisioning string
-	Policy       string
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID               uuid.UUID
+	Username         string
+	PasswordHash     string
+	DisplayName      string
+	ImageUrl         string
+	VonageUserID     *string
+	Provisioning     string
+	Policy           string
+	Disabled         bool
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	TokensValidAfter *time.Time
+}
+
+type UsernameReservation struct {
+	Username      string
+	UserID        uuid.UUID
+	ReservedUntil time.Time
 }

@@ -55,6 +55,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	h := api.NewRouter(api.Deps{
 		Pool:     pool,
 		Users:    users.NewService(pool, hasher, prov, log),
+		Clients:  auth.NewClients(pool),
 		Sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace}),
 		Policies: auth.NewPolicies(cfg.TokenTTL, cfg.TokenMaxTTL),
 		Minter:   minter,
@@ -62,8 +63,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			ApplicationID: cfg.ApplicationID,
 			Keys:          func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
 		},
-		PublicKeys: func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
-		Logger:     log,
+		PublicKeys:    func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
+		Logger:        log,
+		AdminTokenTTL: cfg.TokenTTL,
 	})
 	log.Info("signing key loaded", "kid", signer.KeyID(), "application_id", cfg.ApplicationID)
 	return &app{cfg: cfg, log: log, pool: pool, handler: h}, nil

@@ -43,7 +43,7 @@ func runDev(ctx context.Context, out io.Writer) error {
 	log := newLogger(cfg.LogLevel, false)
 	if cfg.DatabaseURL == "" {
 		fmt.Fprintln(out, "Starting a throwaway Postgres…")
-		cluster, err := pgtemp.Start(ctx, pgtemp.Options{})
+		cluster, err := pgtemp.Start(ctx, pgtemp.Options{Port: devPostgresPort()})
 		if err != nil {
 			return err
 		}
@@ -77,6 +77,18 @@ func runDev(ctx context.Context, out io.Writer) error {
 	}
 	defer a.Close()
 	return a.serve(ctx, func(addr string) { printWalkthrough(out, cfg, addr) })
+}
+
+// devPostgresPort is the fixed port the README's walkthrough names, or a
+// free one when something else holds it.
+func devPostgresPort() int {
+	const port = 54329
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return 0
+	}
+	ln.Close()
+	return port
 }
 
 // startEmulator serves the Vonage emulator on a free loopback port with a
@@ -115,7 +127,7 @@ func printWalkthrough(out io.Writer, cfg config, addr string) {
 		host = "localhost:" + port
 	}
 	base := "http://" + host
-	r := strings.NewReplacer("{{BASE}}", base, "{{VONAGE}}", cfg.VonageAPIURL, "{{APP}}", cfg.ApplicationID)
+	r := strings.NewReplacer("{{BASE}}", base, "{{VONAGE}}", cfg.VonageAPIURL, "{{APP}}", cfg.ApplicationID, "{{DB}}", cfg.DatabaseURL)
 	fmt.Fprint(out, r.Replace(`
 sdkauth is running at {{BASE}}
   Vonage API: {{VONAGE}}   application: {{APP}}
@@ -142,6 +154,13 @@ Try it in another terminal:
 
   # 6. The public key that verifies every token
   curl -s {{BASE}}/.well-known/jwks.json
+
+  # 7. A backend service: create a client (its secret is shown once), then get an admin JWT
+  export DATABASE_URL='{{DB}}'
+  CLIENT=$(go run ./cmd/sdkauth clients create --name billing-service --scopes tokens:admin --output json)
+  CLIENT_ID=$(echo "$CLIENT" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
+  CLIENT_SECRET=$(echo "$CLIENT" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
+  curl -s {{BASE}}/v1/token -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials
 
 Ctrl-C stops everything.
 `))

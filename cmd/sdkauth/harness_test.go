@@ -43,6 +43,7 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 type stack struct {
 	t      *testing.T
 	URL    string
+	DBURL  string
 	Em     *emulator.Emulator
 	EmURL  string
 	AppID  string
@@ -85,7 +86,7 @@ func newStack(t *testing.T, env map[string]string) *stack {
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)
 	return &stack{
-		t: t, URL: srv.URL, Em: em, EmURL: ems.URL, AppID: appID, Key: key, App: a,
+		t: t, URL: srv.URL, DBURL: vars["DATABASE_URL"], Em: em, EmURL: ems.URL, AppID: appID, Key: key, App: a,
 		client: &http.Client{Transport: contracttest.Transport(t, nil)},
 	}
 }
@@ -180,3 +181,19 @@ func (s *stack) count(table string) int {
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+// run executes an sdkauth command line in-process with the stack's database
+// and application key in its environment, returning what it printed.
+func (s *stack) run(args ...string) (string, error) {
+	s.t.Helper()
+	s.t.Setenv("DATABASE_URL", s.DBURL)
+	s.t.Setenv("VONAGE_APPLICATION_ID", s.AppID)
+	s.t.Setenv("VONAGE_PRIVATE_KEY", string(keys.EncodePrivateKeyPEM(s.Key)))
+	var out bytes.Buffer
+	cmd := rootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
+)
+
+const ctxClient = "sdkauth.client"
+
+// basicCredentials reads HTTP Basic client credentials, form-decoding each
+// half as RFC 6749 §2.3.1 requires. ok is false when the request carries no
+// Basic credentials (a bearer token included).
+func basicCredentials(c *gin.Context) (id, secret string, ok bool) {
+	h := c.GetHeader("Authorization")
+	if len(h) < 6 || !strings.EqualFold(h[:6], "basic ") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[6:]))
+	if err != nil {
+		return "", "", false
+	}
+	id, secret, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", false
+	}
+	if id, err = url.QueryUnescape(id); err != nil {
+		return "", "", false
+	}
+	if secret, err = url.QueryUnescape(secret); err != nil {
+		return "", "", false
+	}
+	return id, secret, id != ""
+}
+
+// admin authenticates a service client by HTTP Basic only and requires
+// scope. A bearer JWT is never an admin credential: anyone holding the
+// application key can mint one.
+func (h *handlers) admin(scope string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, secret, ok := basicCredentials(c)
+		if !ok {
+			fail(c, auth.ErrInvalidClient())
+			return
+		}
+		cl, err := h.Clients.Authenticate(c.Request.Context(), id, secret)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if !cl.Has(scope) {
+			fail(c, sdkauth.Errorf(sdkauth.CodeForbidden, "This client lacks the %q scope.", scope))
+			return
+		}
+		c.Set(ctxClient, cl)
+		c.Next()
+	}
+}
+
+func currentClient(c *gin.Context) auth.ServiceClient {
+	return c.MustGet(ctxClient).(auth.ServiceClient)
+}
+
+type createClientRequest struct {
+	Name   string   `json:"name" binding:"required,max=200"`
+	Scopes []string `json:"scopes" binding:"required"`
+}
+
+// clientWithSecret is a service client as shown once, at creation or
+// rotation.
+type clientWithSecret struct {
+	auth.ServiceClient
+	Secret string `json:"client_secret"`
+}
+
+func (h *handlers) createClient(c *gin.Context) {
+	var req createClientRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	cl, secret, err := h.Clients.Create(c.Request.Context(), req.Name, req.Scopes)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	writeJSON(c, http.StatusCreated, "application/json", clientWithSecret{cl, secret})
+}
+
+func (h *handlers) listClients(c *gin.Context) {
+	list, err := h.Clients.List(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, "application/json", gin.H{"clients": list})
+}
+
+func (h *handlers) rotateClientSecret(c *gin.Context) {
+	cl, secret, err := h.Clients.RotateSecret(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	writeJSON(c, http.StatusOK, "application/json", clientWithSecret{cl, secret})
+}
+
+func (h *handlers) deleteClient(c *gin.Context) {
+	if err := h.Clients.Delete(c.Request.Context(), c.Param("id")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
