@@ -6,7 +6,7 @@ GO          ?= go
 SQLC_VERSION = v1.31.1
 TEST_FLAGS  ?= -race -count=1 -timeout 15m
 
-.PHONY: all build run test lint generate clean
+.PHONY: all build run test lint generate clean bench bench-go
 
 all: build
 
@@ -23,6 +23,22 @@ test: lint
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# Measures sdkauth against this machine's own RSA-2048 limit (openssl speed)
+# with a throwaway Postgres, the emulator and the server over loopback, and
+# writes bench/RESULTS.md (about 3 minutes; see bench/main.go, and
+# `go run ./bench -h` for its flags, passed here as BENCH_FLAGS).
+BENCH_FLAGS ?=
+bench: build
+	@command -v openssl >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends openssl; } >/dev/null 2>&1; } || \
+		echo "bench: no openssl command; the ceiling will be reported as unavailable"
+	$(GO) build -o bin/sdkauth-bench ./bench
+	./bin/sdkauth-bench -bin bin -out bench/RESULTS.md $(BENCH_FLAGS)
+
+# The Go micro-benchmarks: signers, claims, ACLs, password hashing, rotation.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth
 
 # Regenerates db/*.sql.go from db/queries; the output is committed, so
 # `make test` does not need sqlc.

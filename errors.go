@@ -25,6 +25,7 @@ const (
 	CodeForbidden           = "forbidden"
 	CodeUnauthorizedClient  = "unauthorized_client"
 	CodeNotFound            = "not_found"
+	CodePolicyInUse         = "policy_in_use"
 	CodeUnavailable         = "unavailable"
 	CodeInternal            = "internal"
 )

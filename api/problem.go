@@ -40,6 +40,7 @@ var statusOf = map[string]int{
 	sdkauth.CodeUnauthorizedClient:  http.StatusBadRequest,
 	sdkauth.CodeNotFound:            http.StatusNotFound,
 	sdkauth.CodeUsernameTaken:       http.StatusConflict,
+	sdkauth.CodePolicyInUse:         http.StatusConflict,
 	sdkauth.CodeRateLimited:         http.StatusTooManyRequests,
 	sdkauth.CodeProvisioningPending: http.StatusServiceUnavailable,
 	sdkauth.CodeUnavailable:         http.StatusServiceUnavailable,
@@ -74,19 +75,9 @@ func fail(c *gin.Context, err error) {
 	} else if e.Err != nil {
 		slog.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "cause", e.Err)
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	p := problem{
-		Type:              "https://sdkauth.dev/problems/" + e.Code,
-		Title:             http.StatusText(status),
-		Status:            status,
-		Detail:            e.Message,
-		Code:              e.Code,
-		InvalidParameters: e.Fields,
-		RequestID:         requestID(c),
-	}
+	p := newProblem(e)
+	p.RequestID = requestID(c)
+	status := p.Status
 	if c.GetBool(ctxOAuth) {
 		p.Error = oauthErrorOf[e.Code]
 		if p.Error == "" {
@@ -106,4 +97,20 @@ func fail(c *gin.Context, err error) {
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, status, "application/problem+json", p)
 	c.Abort()
+}
+
+// newProblem renders e as a problem body.
+func newProblem(e *sdkauth.Error) problem {
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	return problem{
+		Type:              "https://sdkauth.dev/problems/" + e.Code,
+		Title:             http.StatusText(status),
+		Status:            status,
+		Detail:            e.Message,
+		Code:              e.Code,
+		InvalidParameters: e.Fields,
+	}
 }

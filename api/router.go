@@ -37,6 +37,9 @@ type Deps struct {
 	MaxBodyBytes int64
 	// AdminTokenTTL is how long admin JWTs live unless a request asks otherwise.
 	AdminTokenTTL time.Duration
+	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For header
+	// names the client (SDKAUTH_TRUSTED_PROXIES); none when empty.
+	TrustedProxies []string
 }
 
 const (
@@ -53,8 +56,11 @@ func NewRouter(d Deps) http.Handler {
 		d.MaxBodyBytes = 64 << 10
 	}
 	r := gin.New()
-	_ = r.SetTrustedProxies(nil) // X-Forwarded-For is not trusted unless configured
-	r.Use(requestContext(d.Logger), recovery(), limitBody(d.MaxBodyBytes))
+	// X-Forwarded-For is trusted only from the configured proxies (config
+	// has validated them); X-Real-IP never is.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	_ = r.SetTrustedProxies(d.TrustedProxies)
+	r.Use(requestContext(d.Logger), recovery(), limitBody(d.MaxBodyBytes), withClient)
 	r.NoRoute(func(c *gin.Context) { fail(c, notFound()) })
 	r.NoMethod(func(c *gin.Context) { fail(c, notFound()) })
 	r.HandleMethodNotAllowed = true
@@ -64,18 +70,33 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/readyz", h.readyz)
 	r.GET("/.well-known/jwks.json", h.jwks)
 	r.GET("/openapi.yaml", serveOpenAPI)
+	r.GET("/docs", serveDocs)
 
 	v1 := r.Group("/v1")
 	v1.POST("/signup", h.signup)
 	v1.POST("/token", oauth, h.token)
+	v1.POST("/logout", h.logout)
 	me := v1.Group("/me", h.bearer)
 	me.GET("", h.getMe)
+	me.PATCH("", h.patchMe)
+	me.DELETE("", h.deleteMe)
+	me.POST("/password", h.changePassword)
 
 	admin := v1.Group("/admin", h.admin(auth.ScopeAdmin))
 	admin.POST("/clients", h.createClient)
 	admin.GET("/clients", h.listClients)
 	admin.POST("/clients/:id/secret", h.rotateClientSecret)
 	admin.DELETE("/clients/:id", h.deleteClient)
+	admin.POST("/users", h.adminCreateUser)
+	admin.GET("/users", h.adminListUsers)
+	admin.POST("/users/import", h.adminImportUsers)
+	admin.GET("/users/:id", h.adminGetUser)
+	admin.GET("/policies", h.listPolicies)
+	admin.GET("/policies/:name", h.getPolicy)
+	admin.PUT("/policies/:name", h.putPolicy)
+	admin.DELETE("/policies/:name", h.deletePolicy)
+	// Backend services acting for a user need tokens:user, not admin.
+	v1.POST("/admin/users/:id/token", h.admin(auth.ScopeTokensUser), h.adminUserToken)
 	return r
 }
 
@@ -118,7 +139,11 @@ func recovery() gin.HandlerFunc {
 
 func limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		limit := n
+		if c.FullPath() == importPath {
+			limit = maxImportBytes
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		c.Next()
 	}
 }
@@ -155,7 +180,10 @@ func (h *handlers) readyz(c *gin.Context) {
 	writeJSON(c, status, "application/json", gin.H{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
 }
 
+// jwks lists the active key and the previous keys still in use. The cache
+// lifetime is short because tokens signed with a new key appear the moment
+// a rotation switches; verifiers that meet an unknown kid should refetch.
 func (h *handlers) jwks(c *gin.Context) {
-	c.Header("Cache-Control", "public, max-age=300")
+	c.Header("Cache-Control", "public, max-age=60")
 	writeJSON(c, http.StatusOK, "application/json", keys.NewJWKSet(h.PublicKeys()...))
 }

@@ -2,11 +2,15 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -15,34 +19,85 @@ type Policy struct {
 	Name   string
 	ACL    keys.ACL
 	MaxTTL time.Duration
+	// BuiltIn is true for client-sdk, which cannot be changed or deleted.
+	BuiltIn bool
 }
 
 // ClientSDK is the name of the built-in policy: the default Client SDK ACL.
 const ClientSDK = "client-sdk"
 
-// Policies looks up policies by name.
+// Policies looks up, stores and grants named ACL policies. Policies are
+// read from Postgres on every token request, not cached, so a change
+// applies from the next token on every replica; a primary-key read costs
+// far less than the RSA signature that follows it.
 type Policies struct {
-	builtin    map[string]Policy
+	pool       *pgxpool.Pool
 	defaultTTL time.Duration
+	clientSDK  Policy
+	audit      *Audit
 }
 
-// NewPolicies returns the built-in policies; tokens live defaultTTL unless a
-// request asks for less or (up to the policy's maximum) more.
-func NewPolicies(defaultTTL, maxTTL time.Duration) *Policies {
+// NewPolicies returns the policy store. Tokens live defaultTTL unless a
+// request asks for less or (up to the policy's maximum) more; the built-in
+// client-sdk policy allows up to maxTTL. audit may be nil.
+func NewPolicies(pool *pgxpool.Pool, defaultTTL, maxTTL time.Duration, audit *Audit) *Policies {
 	return &Policies{
+		pool:       pool,
 		defaultTTL: defaultTTL,
-		builtin: map[string]Policy{
-			ClientSDK: {Name: ClientSDK, ACL: keys.DefaultACL(), MaxTTL: maxTTL},
-		},
+		clientSDK:  Policy{Name: ClientSDK, ACL: keys.DefaultACL(), MaxTTL: maxTTL, BuiltIn: true},
+		audit:      audit,
 	}
 }
 
 // Get returns the policy called name, or CodeNotFound.
-func (p *Policies) Get(_ context.Context, name string) (Policy, error) {
-	if pol, ok := p.builtin[name]; ok {
-		return pol, nil
+func (p *Policies) Get(ctx context.Context, name string) (Policy, error) {
+	if name == ClientSDK {
+		return p.builtin(), nil
 	}
-	return Policy{}, sdkauth.Errorf(sdkauth.CodeNotFound, "No policy called %q.", name)
+	row, err := db.New(p.pool).GetPolicy(ctx, name)
+	if db.IsNotFound(err) {
+		return Policy{}, sdkauth.Errorf(sdkauth.CodeNotFound, "No policy called %q.", name)
+	}
+	if err != nil {
+		return Policy{}, err
+	}
+	return fromRow(row)
+}
+
+// List returns every policy, client-sdk first, then by name.
+func (p *Policies) List(ctx context.Context) ([]Policy, error) {
+	rows, err := db.New(p.pool).ListPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Policy{p.builtin()}
+	for _, r := range rows {
+		if r.Name == ClientSDK {
+			continue
+		}
+		pol, err := fromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pol)
+	}
+	return out, nil
+}
+
+// builtin returns client-sdk with a fresh ACL, so no caller can alter
+// another's.
+func (p *Policies) builtin() Policy {
+	pol := p.clientSDK
+	pol.ACL = keys.DefaultACL()
+	return pol
+}
+
+func fromRow(r db.Policy) (Policy, error) {
+	acl, err := keys.ParseACL(r.Acl)
+	if err != nil {
+		return Policy{}, fmt.Errorf("policy %q: stored acl: %w", r.Name, err)
+	}
+	return Policy{Name: r.Name, ACL: acl, MaxTTL: time.Duration(r.MaxTtl) * time.Second}, nil
 }
 
 // Grant works out what a token may carry under policy pol: the requested
@@ -77,4 +132,13 @@ func (p *Policies) Grant(pol Policy, ttl time.Duration, acl *keys.ACL) (keys.ACL
 		}
 	}
 	return got, ttl, nil
+}
+
+// encodeACL is the stored form of a validated ACL.
+func encodeACL(acl keys.ACL) ([]byte, error) {
+	b, err := json.Marshal(acl)
+	if err != nil {
+		return nil, fmt.Errorf("encoding acl: %w", err)
+	}
+	return b, nil
 }

@@ -28,19 +28,15 @@ type SessionConfig struct {
 // Sessions starts sessions and rotates their refresh tokens. Refresh tokens
 // are 256-bit random, handed out once, and stored only as SHA-256 hashes.
 type Sessions struct {
-	pool *pgxpool.Pool
-	cfg  SessionConfig
+	pool  *pgxpool.Pool
+	cfg   SessionConfig
+	audit *Audit
 }
 
-// NewSessions returns a Sessions store.
-func NewSessions(pool *pgxpool.Pool, cfg SessionConfig) *Sessions {
-	return &Sessions{pool: pool, cfg: cfg}
-}
-
-// Client describes where a request came from, for the session record.
-type Client struct {
-	IP        string
-	UserAgent string
+// NewSessions returns a Sessions store that records refreshes, reuse and
+// logouts in audit (which may be nil).
+func NewSessions(pool *pgxpool.Pool, cfg SessionConfig, audit *Audit) *Sessions {
+	return &Sessions{pool: pool, cfg: cfg, audit: audit}
 }
 
 // Start begins a session for userID and returns its first refresh token.
@@ -106,7 +102,10 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 			return &sdkauth.Error{Code: sdkauth.CodeProvisioningPending, Message: "The user is still being set up at Vonage; try again shortly.", RetryAfter: 2 * time.Second}
 		case row.RotatedAt != nil && row.Now.Sub(*row.RotatedAt) > s.cfg.Grace:
 			reused = true
-			return q.RevokeSession(ctx, row.SessionID)
+			if err := q.RevokeSession(ctx, row.SessionID); err != nil {
+				return err
+			}
+			return s.audit.RecordTx(ctx, q, Event{Type: EventRefreshTokenReused, UserID: row.User.ID, Username: row.User.Username, SessionID: row.SessionID})
 		}
 		if authorize != nil {
 			if err := authorize(row.User); err != nil {
@@ -124,6 +123,9 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 		if err := q.TouchSession(ctx, row.SessionID); err != nil {
 			return err
 		}
+		if err := s.audit.RecordTx(ctx, q, Event{Type: EventTokenRefreshed, UserID: row.User.ID, Username: row.User.Username, SessionID: row.SessionID}); err != nil {
+			return err
+		}
 		out = Refreshed{User: row.User, SessionID: row.SessionID, RefreshToken: next}
 		return nil
 	})
@@ -134,6 +136,56 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 		return Refreshed{}, &sdkauth.Error{Code: sdkauth.CodeRefreshTokenReused, Message: "This refresh token was already used; the session has been revoked."}
 	}
 	return out, nil
+}
+
+// Logout ends the session that token (current or already rotated) belongs
+// to. An unknown or already revoked token is not an error (RFC 7009 §2.2):
+// the caller's goal, that the token no longer works, is met either way. It
+// returns only the database's errors.
+func (s *Sessions) Logout(ctx context.Context, token string) error {
+	return db.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		row, err := q.RevokeSessionByRefreshToken(ctx, hashToken(token))
+		if db.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, q, Event{Type: EventLogout, UserID: row.UserID, SessionID: row.ID, Reason: ReasonScopeSession})
+	})
+}
+
+// LogoutAll ends every session of userID and makes sdkauth refuse the
+// user's access tokens issued before now. It returns how many sessions were
+// live, or the database's error.
+func (s *Sessions) LogoutAll(ctx context.Context, userID uuid.UUID) (int64, error) {
+	var n int64
+	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		var err error
+		if n, err = RevokeAll(ctx, q, userID); err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, q, Event{Type: EventLogout, UserID: userID, Reason: ReasonScopeGlobal})
+	})
+	return n, err
+}
+
+// RevokeAll ends every session of userID inside the caller's transaction
+// and refuses the user's access tokens issued before the current second.
+// It returns how many sessions were live, or the database's error.
+func RevokeAll(ctx context.Context, q *db.Queries, userID uuid.UUID) (int64, error) {
+	n, err := q.RevokeUserSessions(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	return n, q.RevokeUserTokensBefore(ctx, userID)
+}
+
+// Sweep deletes sessions that ended more than a day ago. It returns the
+// database's error.
+func (s *Sessions) Sweep(ctx context.Context) error {
+	_, err := db.New(s.pool).SweepSessions(ctx, s.cfg.Idle.Seconds())
+	return err
 }
 
 func errInvalidGrant() error {

@@ -39,7 +39,7 @@ var testSessions = auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grac
 func TestRefreshRotates(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	s := auth.NewSessions(pool, testSessions)
+	s := auth.NewSessions(pool, testSessions, nil)
 	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Client{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestRefreshRotates(t *testing.T) {
 func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0})
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
 	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
 	r1, err := s.Refresh(ctx, r0, nil)
 	if err != nil {
@@ -80,7 +80,7 @@ func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 func TestRefreshPendingDoesNotConsume(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0})
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
 	id := newUser(t, pool, false)
 	r0, _ := s.Start(ctx, id, auth.Client{})
 	if _, err := s.Refresh(ctx, r0, nil); sdkauth.ErrorCode(err) != sdkauth.CodeProvisioningPending {
@@ -98,7 +98,7 @@ func TestRefreshPendingDoesNotConsume(t *testing.T) {
 func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	s := auth.NewSessions(pool, testSessions)
+	s := auth.NewSessions(pool, testSessions, nil)
 	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)

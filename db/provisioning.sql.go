@@ -11,6 +11,63 @@ import (
 	"github.com/google/uuid"
 )
 
+const claimProvisioningJobs = `-- name: ClaimProvisioningJobs :many
+UPDATE provisioning_jobs
+SET run_at = now() + make_interval(secs => $1::float8),
+    last_attempt_at = now()
+WHERE id IN (
+    SELECT j.id FROM provisioning_jobs j
+    WHERE j.run_at <= now()
+      AND NOT EXISTS (
+          SELECT 1 FROM provisioning_jobs o WHERE o.user_id = j.user_id AND o.id < j.id
+      )
+    ORDER BY j.run_at, j.id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at
+`
+
+type ClaimProvisioningJobsParams struct {
+	LeaseSeconds float64
+	MaxJobs      int32
+}
+
+// ClaimProvisioningJobs takes up to max_jobs due jobs and leases them: their
+// run_at moves lease_seconds ahead in the same statement, so no other
+// replica claims them while they run, and a crashed worker's jobs come due
+// again when the lease ends. Only the oldest job of each user is eligible,
+// so a user's jobs run in order. SKIP LOCKED lets replicas claim side by side.
+func (q *Queries) ClaimProvisioningJobs(ctx context.Context, arg ClaimProvisioningJobsParams) ([]ProvisioningJob, error) {
+	rows, err := q.db.Query(ctx, claimProvisioningJobs, arg.LeaseSeconds, arg.MaxJobs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ProvisioningJob
+	for rows.Next() {
+		var i ProvisioningJob
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Payload,
+			&i.Attempts,
+			&i.RunAt,
+			&i.LastError,
+			&i.CreatedAt,
+			&i.LastAttemptAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const createProvisioningJob = `-- name: CreateProvisioningJob :one
 INSERT INTO provisioning_jobs (user_id, kind, payload, run_at)
 VALUES ($1, $2, $3, now() + make_interval(secs => $4::float8))
@@ -61,6 +118,58 @@ DELETE FROM users WHERE id = $1
 func (q *Queries) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, deleteUser, id)
 	return err
+}
+
+const listProvisioningJobs = `-- name: ListProvisioningJobs :many
+SELECT id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at FROM provisioning_jobs ORDER BY id
+`
+
+func (q *Queries) ListProvisioningJobs(ctx context.Context) ([]ProvisioningJob, error) {
+	rows, err := q.db.Query(ctx, listProvisioningJobs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ProvisioningJob
+	for rows.Next() {
+		var i ProvisioningJob
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Payload,
+			&i.Attempts,
+			&i.RunAt,
+			&i.LastError,
+			&i.CreatedAt,
+			&i.LastAttemptAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const provisioningQueueStats = `-- name: ProvisioningQueueStats :one
+SELECT count(*)::bigint AS depth,
+       COALESCE(EXTRACT(EPOCH FROM (now() - min(created_at))), 0)::float8 AS oldest_age_seconds
+FROM provisioning_jobs
+`
+
+type ProvisioningQueueStatsRow struct {
+	Depth            int64
+	OldestAgeSeconds float64
+}
+
+func (q *Queries) ProvisioningQueueStats(ctx context.Context) (ProvisioningQueueStatsRow, error) {
+	row := q.db.QueryRow(ctx, provisioningQueueStats)
+	var i ProvisioningQueueStatsRow
+	err := row.Scan(&i.Depth, &i.OldestAgeSeconds)
+	return i, err
 }
 
 const recordProvisioningFailure = `-- name: RecordProvisioningFailure :exec

@@ -52,7 +52,7 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 
 const lockRefreshToken = `-- name: LockRefreshToken :one
 SELECT t.session_id, t.rotated_at, s.refreshed_at, s.expires_at, s.revoked_at,
-       u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, now()::timestamptz AS now
+       u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, u.tokens_valid_after, now()::timestamptz AS now
 FROM refresh_tokens t
 JOIN sessions s ON s.id = t.session_id
 JOIN users u ON u.id = s.user_id
@@ -92,6 +92,7 @@ func (q *Queries) LockRefreshToken(ctx context.Context, tokenHash []byte) (LockR
 		&i.User.Disabled,
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
+		&i.User.TokensValidAfter,
 		&i.Now,
 	)
 	return i, err
@@ -113,6 +114,69 @@ UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
 func (q *Queries) RevokeSession(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, revokeSession, id)
 	return err
+}
+
+const revokeSessionByRefreshToken = `-- name: RevokeSessionByRefreshToken :one
+UPDATE sessions s
+SET revoked_at = now()
+FROM refresh_tokens t
+WHERE t.token_hash = $1 AND s.id = t.session_id AND s.revoked_at IS NULL
+RETURNING s.id, s.user_id
+`
+
+type RevokeSessionByRefreshTokenRow struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+// RevokeSessionByRefreshToken ends the session that any of its refresh
+// tokens (current or rotated) belongs to.
+func (q *Queries) RevokeSessionByRefreshToken(ctx context.Context, tokenHash []byte) (RevokeSessionByRefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, revokeSessionByRefreshToken, tokenHash)
+	var i RevokeSessionByRefreshTokenRow
+	err := row.Scan(&i.ID, &i.UserID)
+	return i, err
+}
+
+const revokeUserSessions = `-- name: RevokeUserSessions :execrows
+UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+`
+
+func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeUserSessions, userID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const revokeUserTokensBefore = `-- name: RevokeUserTokensBefore :exec
+UPDATE users SET tokens_valid_after = date_trunc('second', now()) WHERE id = $1
+`
+
+// RevokeUserTokensBefore makes sdkauth refuse the user's access tokens
+// issued before the current second (iat has whole seconds, so tokens issued
+// later in this second, such as the ones a password change returns, live).
+func (q *Queries) RevokeUserTokensBefore(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, revokeUserTokensBefore, id)
+	return err
+}
+
+const sweepSessions = `-- name: SweepSessions :execrows
+DELETE FROM sessions
+WHERE expires_at < now() - interval '1 day'
+   OR revoked_at < now() - interval '1 day'
+   OR refreshed_at < now() - make_interval(secs => $1::float8) - interval '1 day'
+`
+
+// SweepSessions deletes sessions that can no longer be used and have been
+// dead for a day; their tokens go with them (ON DELETE CASCADE).
+func (q *Queries) SweepSessions(ctx context.Context, idleSeconds float64) (int64, error) {
+	result, err := q.db.Exec(ctx, sweepSessions, idleSeconds)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const touchSession = `-- name: TouchSession :exec

@@ -14,7 +14,7 @@ import (
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, username, password_hash, display_name, image_url, policy)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at
+RETURNING id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after
 `
 
 type CreateUserParams struct {
@@ -48,12 +48,13 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.Disabled,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TokensValidAfter,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at FROM users WHERE id = $1
+SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -71,12 +72,13 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.Disabled,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TokensValidAfter,
 	)
 	return i, err
 }
 
 const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at FROM users WHERE lower(username) = lower($1::text)
+SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM users WHERE lower(username) = lower($1::text)
 `
 
 func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User, error) {
@@ -94,6 +96,79 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 		&i.Disabled,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TokensValidAfter,
+	)
+	return i, err
+}
+
+const listUsersAfter = `-- name: ListUsersAfter :many
+SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM users WHERE id > $1 ORDER BY id LIMIT $2
+`
+
+type ListUsersAfterParams struct {
+	After   uuid.UUID
+	MaxRows int32
+}
+
+// ListUsersAfter pages through every user by id.
+func (q *Queries) ListUsersAfter(ctx context.Context, arg ListUsersAfterParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsersAfter, arg.After, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.PasswordHash,
+			&i.DisplayName,
+			&i.ImageUrl,
+			&i.VonageUserID,
+			&i.Provisioning,
+			&i.Policy,
+			&i.Disabled,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.TokensValidAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const markUserPending = `-- name: MarkUserPending :one
+UPDATE users
+SET provisioning = 'pending', vonage_user_id = NULL, updated_at = now()
+WHERE id = $1
+RETURNING id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after
+`
+
+// MarkUserPending forgets the user's Vonage user (gone behind our back), so
+// a create job makes a new one.
+func (q *Queries) MarkUserPending(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, markUserPending, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.PasswordHash,
+		&i.DisplayName,
+		&i.ImageUrl,
+		&i.VonageUserID,
+		&i.Provisioning,
+		&i.Policy,
+		&i.Disabled,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.TokensValidAfter,
 	)
 	return i, err
 }
@@ -102,7 +177,7 @@ const markUserProvisioned = `-- name: MarkUserProvisioned :one
 UPDATE users
 SET provisioning = 'provisioned', vonage_user_id = $1, updated_at = now()
 WHERE id = $2
-RETURNING id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at
+RETURNING id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after
 `
 
 type MarkUserProvisionedParams struct {
@@ -125,8 +200,28 @@ func (q *Queries) MarkUserProvisioned(ctx context.Context, arg MarkUserProvision
 		&i.Disabled,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TokensValidAfter,
 	)
 	return i, err
+}
+
+const reserveUsername = `-- name: ReserveUsername :exec
+INSERT INTO username_reservations (username, user_id, reserved_until)
+VALUES (lower($1::text), $2, now() + make_interval(secs => $3::float8))
+ON CONFLICT (username) DO UPDATE
+SET user_id = EXCLUDED.user_id,
+    reserved_until = GREATEST(username_reservations.reserved_until, EXCLUDED.reserved_until)
+`
+
+type ReserveUsernameParams struct {
+	Username string
+	UserID   uuid.UUID
+	Seconds  float64
+}
+
+func (q *Queries) ReserveUsername(ctx context.Context, arg ReserveUsernameParams) error {
+	_, err := q.db.Exec(ctx, reserveUsername, arg.Username, arg.UserID, arg.Seconds)
+	return err
 }
 
 const setPasswordHash = `-- name: SetPasswordHash :exec
@@ -141,4 +236,66 @@ type SetPasswordHashParams struct {
 func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) error {
 	_, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ID)
 	return err
+}
+
+const sweepUsernameReservations = `-- name: SweepUsernameReservations :execrows
+DELETE FROM username_reservations WHERE reserved_until <= now()
+`
+
+func (q *Queries) SweepUsernameReservations(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, sweepUsernameReservations)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateUserProfile = `-- name: UpdateUserProfile :one
+UPDATE users
+SET display_name = COALESCE($1, display_name),
+    image_url = COALESCE($2, image_url),
+    updated_at = now()
+WHERE id = $3
+RETURNING id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after
+`
+
+type UpdateUserProfileParams struct {
+	DisplayName *string
+	ImageUrl    *string
+	ID          uuid.UUID
+}
+
+// UpdateUserProfile sets the fields given (NULL leaves one alone).
+func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (User, error) {
+	row := q.db.QueryRow(ctx, updateUserProfile, arg.DisplayName, arg.ImageUrl, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.PasswordHash,
+		&i.DisplayName,
+		&i.ImageUrl,
+		&i.VonageUserID,
+		&i.Provisioning,
+		&i.Policy,
+		&i.Disabled,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.TokensValidAfter,
+	)
+	return i, err
+}
+
+const usernameReserved = `-- name: UsernameReserved :one
+SELECT EXISTS (
+    SELECT 1 FROM username_reservations
+    WHERE username = lower($1::text) AND reserved_until > now()
+) AS reserved
+`
+
+func (q *Queries) UsernameReserved(ctx context.Context, username string) (bool, error) {
+	row := q.db.QueryRow(ctx, usernameReserved, username)
+	var reserved bool
+	err := row.Scan(&reserved)
+	return reserved, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
 )
 
@@ -36,6 +37,10 @@ type User struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// TokensValidAfter, when not zero, is when the user last logged out
+	// everywhere or changed password: sdkauth refuses access tokens issued
+	// before it.
+	TokensValidAfter time.Time
 }
 
 // FromRow converts a database row; it never carries the password hash.
@@ -53,6 +58,9 @@ func FromRow(r db.User) User {
 	}
 	if r.VonageUserID != nil {
 		u.VonageUserID = *r.VonageUserID
+	}
+	if r.TokensValidAfter != nil {
+		u.TokensValidAfter = *r.TokensValidAfter
 	}
 	return u
 }
@@ -78,7 +86,10 @@ func ValidateUsername(field, name string) *sdkauth.FieldError {
 }
 
 // ValidatePassword returns a validation error naming field when password
-// breaks the password policy.
+// breaks the password policy of NIST SP 800-63B: at least 8 characters, at
+// most 1024 bytes (hashing cost stays bounded), not the username, and not
+// one of the 10,000 most common passwords. Nothing else is asked of it (no
+// composition rules): length and rarity are what resist guessing.
 func ValidatePassword(field, password, username string) *sdkauth.FieldError {
 	switch {
 	case utf8.RuneCountInString(password) < MinPasswordChars:
@@ -87,6 +98,8 @@ func ValidatePassword(field, password, username string) *sdkauth.FieldError {
 		return &sdkauth.FieldError{Name: field, Reason: "must be at most 1024 bytes"}
 	case username != "" && strings.EqualFold(password, username):
 		return &sdkauth.FieldError{Name: field, Reason: "must not be the username"}
+	case auth.IsCommonPassword(password):
+		return &sdkauth.FieldError{Name: field, Reason: "is one of the 10,000 most common passwords; choose one that is harder to guess"}
 	}
 	return nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
-	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
@@ -28,19 +27,35 @@ type app struct {
 	log     *slog.Logger
 	pool    *pgxpool.Pool
 	handler http.Handler
+	keys    *signingKeys
+	// accounts holds the user services and the provisioning worker.
+	accounts *accounts
 }
 
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	key, err := loadPrivateKey(cfg)
-	if err != nil {
-		return nil, err
-	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	signer := keys.NewGoSigner(key)
-	minter := &keys.Minter{ApplicationID: cfg.ApplicationID, Signer: signer}
+	// The schema is checked first: the keys and policies live in it.
+	if err := (&app{pool: pool}).checkSchema(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	sk, err := openSigningKeys(ctx, cfg, pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	policies := auth.NewPolicies(pool, cfg.TokenTTL, cfg.TokenMaxTTL, auth.NewAudit(pool, log))
+	if err := policies.CheckExists(ctx, "SDKAUTH_DEFAULT_POLICY", cfg.DefaultPolicy); err != nil {
+		sk.stop()
+		pool.Close()
+		return nil, err
+	}
+	// The ring is the Signer, so a rotation reaches the minter (and the
+	// admin tokens for Vonage) without rewiring anything.
+	minter := &keys.Minter{ApplicationID: cfg.ApplicationID, Signer: sk.ring}
 	client := vonage.New(cfg.VonageAPIURL, cachedAdminTokens(minter),
 		vonage.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 		vonage.WithUserAgent("sdkauth"))
@@ -51,27 +66,31 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		SaltLen:     16,
 		KeyLen:      32,
 	}, 2*time.Second)
-	prov := users.NewProvisioner(pool, client, cfg.ProvisionTimeout, log)
+	acc := newAccounts(cfg, pool, client, hasher, log)
 	h := api.NewRouter(api.Deps{
 		Pool:     pool,
-		Users:    users.NewService(pool, hasher, prov, log),
+		Users:    acc.users,
 		Clients:  auth.NewClients(pool),
-		Sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace}),
-		Policies: auth.NewPolicies(cfg.TokenTTL, cfg.TokenMaxTTL),
+		Sessions: acc.sessions,
+		Policies: policies,
 		Minter:   minter,
 		Verifier: &keys.Verifier{
 			ApplicationID: cfg.ApplicationID,
-			Keys:          func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
+			Keys:          sk.ring.VerifyKeys,
 		},
-		PublicKeys:    func() []*rsa.PublicKey { return []*rsa.PublicKey{signer.Public()} },
-		Logger:        log,
-		AdminTokenTTL: cfg.TokenTTL,
+		PublicKeys:     sk.ring.PublicKeys,
+		Logger:         log,
+		AdminTokenTTL:  cfg.TokenTTL,
+		TrustedProxies: cfg.TrustedProxies,
 	})
-	log.Info("signing key loaded", "kid", signer.KeyID(), "application_id", cfg.ApplicationID)
-	return &app{cfg: cfg, log: log, pool: pool, handler: h}, nil
+	log.Info("signing key loaded", "kid", sk.ring.KeyID(), "application_id", cfg.ApplicationID)
+	return &app{cfg: cfg, log: log, pool: pool, handler: h, keys: sk, accounts: acc}, nil
 }
 
-func (a *app) Close() { a.pool.Close() }
+func (a *app) Close() {
+	a.keys.stop()
+	a.pool.Close()
+}
 
 // checkSchema refuses to run on a schema that is behind this binary.
 func (a *app) checkSchema(ctx context.Context) error {
@@ -101,6 +120,10 @@ func (a *app) serve(ctx context.Context, listening func(addr string)) error {
 	if listening != nil {
 		listening(ln.Addr().String())
 	}
+	// The provisioning worker stops after the server has drained, so jobs
+	// that the last requests queued are still picked up or left due.
+	stopBackground := a.accounts.runBackground(context.WithoutCancel(ctx), a.log)
+	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -3,11 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sdkauth/sdkauth/keys"
 )
 
 // config is sdkauth's configuration, read from the environment (12-factor).
@@ -30,6 +34,18 @@ type config struct {
 	Argon2MemoryKiB  uint32
 	Argon2Iterations uint32
 	LogLevel         string
+	Signer           string // SDKAUTH_SIGNER: auto, openssl or go (keys.NewSigner)
+	// KeyEncryptionKey (SDKAUTH_KEY_ENCRYPTION_KEY, 32 bytes in base64)
+	// seals the stored private keys.
+	KeyEncryptionKey []byte
+	DefaultPolicy    string        // SDKAUTH_DEFAULT_POLICY: the policy of new users
+	KeyPoll          time.Duration // SDKAUTH_KEY_POLL: how often replicas reload keys besides LISTEN/NOTIFY
+	// LoginRatePerIP (SDKAUTH_LOGIN_RATE_PER_IP) is how many password checks
+	// an IP may make a minute, with a burst of half that; 0 turns it off.
+	LoginRatePerIP int
+	// TrustedProxies (SDKAUTH_TRUSTED_PROXIES, comma-separated IPs or CIDRs)
+	// are the peers whose X-Forwarded-For names the client; none by default.
+	TrustedProxies []string
 }
 
 // env reads variables, remembering every problem so that start-up reports
@@ -90,10 +106,30 @@ func (e *env) require(name, value string) {
 	}
 }
 
+// proxies reads a comma-separated list of IPs and CIDRs.
+func (e *env) proxies(name string) []string {
+	var out []string
+	for _, p := range strings.Split(e.str(name, ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s: %q is neither an IP address nor a CIDR range", name, p))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // need says which settings a command must have.
 type need struct {
 	database bool
-	key      bool
+	// key: the application id and the encryption key of the stored keys.
+	// A private key in the environment is needed only until one is stored.
+	key bool
+	// vonageAPI: the API key and secret of the Applications API.
+	vonageAPI bool
 }
 
 // loadConfig reads the configuration and checks it, returning one error
@@ -118,15 +154,24 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 		Argon2MemoryKiB:  e.uint32("SDKAUTH_ARGON2_MEMORY_KIB", 19*1024, 64, 1<<20),
 		Argon2Iterations: e.uint32("SDKAUTH_ARGON2_ITERATIONS", 2, 1, 16),
 		LogLevel:         e.str("SDKAUTH_LOG_LEVEL", "info"),
+		LoginRatePerIP:   int(e.uint32("SDKAUTH_LOGIN_RATE_PER_IP", 60, 0, 1_000_000)),
+		TrustedProxies:   e.proxies("SDKAUTH_TRUSTED_PROXIES"),
+		Signer:           e.str("SDKAUTH_SIGNER", keys.SignerAuto),
+		KeyEncryptionKey: e.encryptionKey("SDKAUTH_KEY_ENCRYPTION_KEY"),
+		DefaultPolicy:    e.str("SDKAUTH_DEFAULT_POLICY", "client-sdk"),
+		KeyPoll:          e.duration("SDKAUTH_KEY_POLL", keys.DefaultPoll, 100*time.Millisecond, time.Hour),
 	}
 	if n.database {
 		e.require("DATABASE_URL", c.DatabaseURL)
 	}
 	if n.key {
 		e.require("VONAGE_APPLICATION_ID", c.ApplicationID)
-		if c.PrivateKeyPath == "" && c.PrivateKey == "" {
-			e.errs = append(e.errs, "VONAGE_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY is required")
+		if c.KeyEncryptionKey == nil && e.str("SDKAUTH_KEY_ENCRYPTION_KEY", "") == "" {
+			e.errs = append(e.errs, "SDKAUTH_KEY_ENCRYPTION_KEY is required: 32 bytes in base64 (openssl rand -base64 32), the same on every replica")
 		}
+	}
+	if n.vonageAPI && c.VonageAPIKey == "" && c.VonageAPISecret == "" {
+		e.errs = append(e.errs, "VONAGE_API_KEY and VONAGE_API_SECRET are required (Vonage dashboard, API settings)")
 	}
 	if c.PrivateKeyPath != "" && c.PrivateKey != "" {
 		e.errs = append(e.errs, "set only one of VONAGE_PRIVATE_KEY_PATH and VONAGE_PRIVATE_KEY")
@@ -143,6 +188,9 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 	if c.SessionIdle > c.SessionMax {
 		e.errs = append(e.errs, "SDKAUTH_SESSION_IDLE must not exceed SDKAUTH_SESSION_MAX")
 	}
+	if !slices.Contains(keys.SignerModes, c.Signer) {
+		e.errs = append(e.errs, fmt.Sprintf("SDKAUTH_SIGNER: %q must be auto, openssl or go", c.Signer))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -152,4 +200,18 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 		return c, errors.New("configuration problems:\n  - " + strings.Join(e.errs, "\n  - "))
 	}
 	return c, nil
+}
+
+// encryptionKey reads a base64 AES-256 key; the error never echoes it.
+func (e *env) encryptionKey(name string) []byte {
+	s := e.str(name, "")
+	if s == "" {
+		return nil
+	}
+	b, err := keys.ParseEncryptionKey(s)
+	if err != nil {
+		e.errs = append(e.errs, name+": "+err.Error())
+		return nil
+	}
+	return b
 }

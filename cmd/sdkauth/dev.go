@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,12 @@ func runDev(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel, false)
+	generatedKEK := cfg.KeyEncryptionKey == nil
+	if generatedKEK {
+		// Stored keys then last as long as this run's database does.
+		cfg.KeyEncryptionKey, _ = keys.ParseEncryptionKey(keys.NewEncryptionKey())
+		log.Info("SDKAUTH_KEY_ENCRYPTION_KEY is unset: using a new one for this run")
+	}
 	if cfg.DatabaseURL == "" {
 		fmt.Fprintln(out, "Starting a throwaway Postgres…")
 		cluster, err := pgtemp.Start(ctx, pgtemp.Options{Port: devPostgresPort()})
@@ -49,15 +56,6 @@ func runDev(ctx context.Context, out io.Writer) error {
 		}
 		defer cluster.Stop()
 		cfg.DatabaseURL = cluster.URL
-	}
-	if _, set := os.LookupEnv("VONAGE_API_URL"); !set {
-		stop, err := startEmulator(&cfg)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	} else if cfg.ApplicationID == "" || (cfg.PrivateKey == "" && cfg.PrivateKeyPath == "") {
-		return errors.New("with VONAGE_API_URL set, dev needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY) for that platform")
 	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -70,6 +68,21 @@ func runDev(ctx context.Context, out io.Writer) error {
 	pool.Close()
 	if err != nil {
 		return fmt.Errorf("migrating: %w", err)
+	}
+	if _, set := os.LookupEnv("VONAGE_API_URL"); !set {
+		// The emulator's application gets the stored key, so that a
+		// database kept from an earlier run still matches.
+		pub, err := devActiveKey(ctx, cfg, generatedKEK)
+		if err != nil {
+			return err
+		}
+		stop, err := startEmulator(&cfg, pub)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	} else if cfg.ApplicationID == "" || (cfg.PrivateKey == "" && cfg.PrivateKeyPath == "") {
+		return errors.New("with VONAGE_API_URL set, dev needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY) for that platform")
 	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
@@ -91,20 +104,11 @@ func devPostgresPort() int {
 	return port
 }
 
-// startEmulator serves the Vonage emulator on a free loopback port with a
-// generated application whose key sdkauth then uses.
-func startEmulator(cfg *config) (stop func(), err error) {
+// startEmulator serves the Vonage emulator on a free loopback port with an
+// application holding pub, sdkauth's signing key.
+func startEmulator(cfg *config, pub *rsa.PublicKey) (stop func(), err error) {
 	em := emulator.New(emulator.Config{APIKey: "sdkauth-dev", APISecret: "sdkauth-dev-secret"})
-	key, err := keys.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
-		if key, err = loadPrivateKey(*cfg); err != nil {
-			return nil, err
-		}
-	}
-	appID, err := em.AddApplication("sdkauth-dev", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
+	appID, err := em.AddApplication("sdkauth-dev", string(keys.EncodePublicKeyPEM(pub)))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +120,6 @@ func startEmulator(cfg *config) (stop func(), err error) {
 	go func() { _ = srv.Serve(ln) }()
 	cfg.VonageAPIURL = "http://" + ln.Addr().String()
 	cfg.ApplicationID = appID
-	cfg.PrivateKey, cfg.PrivateKeyPath = string(keys.EncodePrivateKeyPEM(key)), ""
 	cfg.VonageAPIKey, cfg.VonageAPISecret = "sdkauth-dev", "sdkauth-dev-secret"
 	return func() { _ = srv.Close() }, nil
 }

@@ -45,6 +45,7 @@ type stack struct {
 	URL    string
 	DBURL  string
 	Em     *emulator.Emulator
+	EmLog  *requestLog // when each emulator request arrived and was answered
 	EmURL  string
 	AppID  string
 	Key    *rsa.PrivateKey
@@ -56,7 +57,8 @@ type stack struct {
 func newStack(t *testing.T, env map[string]string) *stack {
 	t.Helper()
 	em := emulator.New(emulator.Config{APIKey: "key", APISecret: "secret"})
-	ems := httptest.NewServer(em)
+	emLog := newRequestLog(em)
+	ems := httptest.NewServer(emLog)
 	t.Cleanup(ems.Close)
 	key := testKey(t)
 	appID, err := em.AddApplication("test", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
@@ -64,12 +66,13 @@ func newStack(t *testing.T, env map[string]string) *stack {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
-		"DATABASE_URL":              dbtest.NewURL(t),
-		"VONAGE_APPLICATION_ID":     appID,
-		"VONAGE_PRIVATE_KEY":        string(keys.EncodePrivateKeyPEM(key)),
-		"VONAGE_API_URL":            ems.URL,
-		"SDKAUTH_ARGON2_MEMORY_KIB": "64",
-		"SDKAUTH_ARGON2_ITERATIONS": "1",
+		"DATABASE_URL":               dbtest.NewURL(t),
+		"VONAGE_APPLICATION_ID":      appID,
+		"VONAGE_PRIVATE_KEY":         string(keys.EncodePrivateKeyPEM(key)),
+		"VONAGE_API_URL":             ems.URL,
+		"SDKAUTH_ARGON2_MEMORY_KIB":  "64",
+		"SDKAUTH_ARGON2_ITERATIONS":  "1",
+		"SDKAUTH_KEY_ENCRYPTION_KEY": keys.NewEncryptionKey(),
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -83,10 +86,13 @@ func newStack(t *testing.T, env map[string]string) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
+	// The provisioning worker runs as under serve; it stops (after the
+	// server, before the pool closes) when the test ends.
+	t.Cleanup(a.accounts.runBackground(context.Background(), a.log))
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)
 	return &stack{
-		t: t, URL: srv.URL, DBURL: vars["DATABASE_URL"], Em: em, EmURL: ems.URL, AppID: appID, Key: key, App: a,
+		t: t, URL: srv.URL, DBURL: vars["DATABASE_URL"], Em: em, EmLog: emLog, EmURL: ems.URL, AppID: appID, Key: key, App: a,
 		client: &http.Client{Transport: contracttest.Transport(t, nil)},
 	}
 }

@@ -31,7 +31,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), devCmd(), migrateCmd(), clientsCmd(), jwtCmd())
+	root.AddCommand(serveCmd(), devCmd(), migrateCmd(), clientsCmd(), jwtCmd(), keysCmd(), appCmd())
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -151,5 +152,8 @@ func TestProbes(t *testing.T) {
 	}
 	if r := s.do(http.MethodGet, "/openapi.yaml", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("openapi %d", r.Status)
+	}
+	if r := s.do(http.MethodGet, "/docs", "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/v1/signup") {
+		t.Fatalf("docs %d", r.Status)
 	}
 }

@@ -26,6 +26,8 @@ var (
 
 func load() (routers.Router, error) {
 	once.Do(func() {
+		// An HTML page is checked for its status and content type only.
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
 		doc, err := openapi3.NewLoader().LoadFromData(sdkauth.OpenAPI)
 		if err != nil {
 			loadErr = err

@@ -1,0 +1,205 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/users"
+)
+
+type adminCreateUserRequest struct {
+	Username     string `json:"username" binding:"required"`
+	Password     string `json:"password"`
+	PasswordHash string `json:"password_hash"`
+	DisplayName  string `json:"display_name" binding:"max=200"`
+	ImageURL     string `json:"image_url" binding:"omitempty,max=2048,http_url"`
+	Policy       string `json:"policy" binding:"max=64"`
+}
+
+func (r adminCreateUserRequest) input() users.CreateInput {
+	return users.CreateInput{
+		SignUpInput: users.SignUpInput{
+			Username:    r.Username,
+			Password:    r.Password,
+			DisplayName: r.DisplayName,
+			ImageURL:    r.ImageURL,
+			Policy:      r.Policy,
+		},
+		PasswordHash: r.PasswordHash,
+	}
+}
+
+// adminCreateUser creates a user with a password or an imported hash and
+// provisions it as sign-up does; no session is started.
+func (h *handlers) adminCreateUser(c *gin.Context) {
+	var req adminCreateUserRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	if req.Password == "" && req.PasswordHash == "" {
+		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "password", Reason: "is required (or password_hash)"}))
+		return
+	}
+	if err := h.checkPolicy(c, req.Policy); err != nil {
+		fail(c, err)
+		return
+	}
+	u, err := h.Users.Create(c.Request.Context(), req.input())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusCreated, "application/json", newUserBody(u))
+}
+
+// checkPolicy refuses a policy name that does not exist, naming the field.
+func (h *handlers) checkPolicy(c *gin.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := h.Policies.Get(c.Request.Context(), name); err != nil {
+		if sdkauth.ErrorCode(err) == sdkauth.CodeNotFound {
+			return sdkauth.Invalid(sdkauth.FieldError{Name: "policy", Reason: "names no policy"})
+		}
+		return err
+	}
+	return nil
+}
+
+// pathUser loads the user named by the :id path parameter.
+func (h *handlers) pathUser(c *gin.Context) (users.User, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return users.User{}, sdkauth.Errorf(sdkauth.CodeNotFound, "No such user.")
+	}
+	return h.Users.Get(c.Request.Context(), id)
+}
+
+func (h *handlers) adminGetUser(c *gin.Context) {
+	u, err := h.pathUser(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, "application/json", newUserBody(u))
+}
+
+// adminListUsers pages through users with a keyset cursor, so a listing
+// followed to its end shows each user once even while users are created.
+func (h *handlers) adminListUsers(c *gin.Context) {
+	p, err := listParams(c.Request.URL.Query())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, err := h.Users.List(c.Request.Context(), p)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	body := struct {
+		Users      []*userBody `json:"users"`
+		NextCursor *string     `json:"next_cursor"`
+	}{Users: make([]*userBody, 0, len(page.Users))}
+	for _, u := range page.Users {
+		body.Users = append(body.Users, newUserBody(u))
+	}
+	if page.NextCursor != "" {
+		body.NextCursor = &page.NextCursor
+		next := *c.Request.URL
+		q := next.Query()
+		q.Set("cursor", page.NextCursor)
+		next.RawQuery = q.Encode()
+		c.Header("Link", "<"+next.RequestURI()+`>; rel="next"`)
+	}
+	writeJSON(c, http.StatusOK, "application/json", body)
+}
+
+// listParams reads and checks the list query, naming any bad parameter.
+func listParams(q url.Values) (users.ListParams, error) {
+	p := users.ListParams{PageSize: 20, Cursor: q.Get("cursor"), UsernamePrefix: q.Get("username"), Provisioning: q.Get("provisioning")}
+	var bad []sdkauth.FieldError
+	if s := q.Get("page_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			bad = append(bad, sdkauth.FieldError{Name: "page_size", Reason: "must be an integer from 1 to 100"})
+		}
+		p.PageSize = n
+	}
+	switch strings.ToLower(q.Get("order")) {
+	case "", "asc":
+	case "desc":
+		p.Desc = true
+	default:
+		bad = append(bad, sdkauth.FieldError{Name: "order", Reason: "must be asc or desc"})
+	}
+	switch p.Provisioning {
+	case "", users.StatePending, users.StateProvisioned, users.StateDeprovisioning:
+	default:
+		bad = append(bad, sdkauth.FieldError{Name: "provisioning", Reason: "must be pending, provisioned or deprovisioning"})
+	}
+	if s := q.Get("disabled"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			bad = append(bad, sdkauth.FieldError{Name: "disabled", Reason: "must be true or false"})
+		}
+		p.Disabled = &b
+	}
+	for name, dst := range map[string]*time.Time{"created_after": &p.CreatedAfter, "created_before": &p.CreatedBefore} {
+		if s := q.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				bad = append(bad, sdkauth.FieldError{Name: name, Reason: "must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z"})
+			}
+			*dst = t
+		}
+	}
+	if len(bad) > 0 {
+		return p, sdkauth.Invalid(bad...)
+	}
+	return p, nil
+}
+
+// adminUserToken mints a user token within the user's policy, for backend
+// services acting for a user. There is no refresh token.
+func (h *handlers) adminUserToken(c *gin.Context) {
+	var req struct {
+		TTL *int64          `json:"ttl"`
+		ACL json.RawMessage `json:"acl"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	g, err := tokenRequest{TTL: req.TTL, ACL: req.ACL}.grant()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	u, err := h.pathUser(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if u.Disabled {
+		fail(c, sdkauth.Errorf(sdkauth.CodeForbidden, "The user is disabled."))
+		return
+	}
+	body, err := h.userToken(c, u, g)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	writeToken(c, http.StatusOK, body)
+}

@@ -1,0 +1,50 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sdkauth/sdkauth"
+)
+
+type logoutRequest struct {
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope" binding:"omitempty,oneof=session global"`
+}
+
+// logout ends this session (the refresh token in the body, no bearer
+// needed, as RFC 7009 revocation) or, with {"scope":"global"} and the
+// bearer access token, every session of the user. It answers 204 even for
+// a refresh token it does not know (RFC 7009 §2.2): either way, that token
+// no longer works.
+func (h *handlers) logout(c *gin.Context) {
+	var req logoutRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	switch {
+	case req.Scope == "global":
+		u, _, err := h.authenticate(c)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if _, err := h.Sessions.LogoutAll(ctx, u.ID); err != nil {
+			fail(c, err)
+			return
+		}
+	case req.RefreshToken != "":
+		if err := h.Sessions.Logout(ctx, req.RefreshToken); err != nil {
+			fail(c, err)
+			return
+		}
+	default:
+		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "refresh_token", Reason: `is required, unless scope is "global" with a bearer access token`}))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth/db"
+)
+
+// Audit event names, as stored in audit_log.event. Operators query on
+// them; never rename one.
+const (
+	EventSignup             = "signup"
+	EventLoginSucceeded     = "login_succeeded"
+	EventLoginFailed        = "login_failed"
+	EventTokenRefreshed     = "token_refreshed"
+	EventRefreshTokenReused = "refresh_token_reused"
+	EventLogout             = "logout"
+	EventPasswordChanged    = "password_changed"
+	EventPasswordFailed     = "password_check_failed"
+	EventProfileUpdated     = "profile_updated"
+	EventUserDeleted        = "user_deleted"
+	EventUsernameTaken      = "username_taken_at_vonage"
+)
+
+// Reasons a password check failed, as stored in audit_log.reason. The
+// client is never told which one applied.
+const (
+	ReasonUnknownUser     = "unknown_user"
+	ReasonWrongPassword   = "wrong_password"
+	ReasonDisabled        = "disabled"
+	ReasonRateLimitedIP   = "rate_limited_ip"
+	ReasonAccountDelayed  = "account_delayed"
+	ReasonHashingBusy     = "hashing_busy"
+	ReasonMalformedHash   = "malformed_hash"
+	ReasonScopeSession    = "session"
+	ReasonScopeGlobal     = "global"
+	ReasonPasswordChanged = "password_changed"
+)
+
+// Event is one audit record. The caller's IP and user agent come from the
+// context (see WithClient). It has no field for a secret, on purpose.
+type Event struct {
+	Type      string
+	UserID    uuid.UUID // uuid.Nil when no user is known
+	Username  string
+	SessionID uuid.UUID // uuid.Nil when no session applies
+	Reason    string
+	Detail    string
+}
+
+// Audit writes the audit log to Postgres. A nil *Audit records nothing, so
+// tools and tests that do not care need not wire one.
+type Audit struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+// NewAudit returns an Audit writing through pool; failures to write are
+// logged on log.
+func NewAudit(pool *pgxpool.Pool, log *slog.Logger) *Audit {
+	return &Audit{pool: pool, log: log}
+}
+
+// Record writes ev on its own. An audit row is a record, not a gate: a
+// failure to write it is logged and the request goes on.
+func (a *Audit) Record(ctx context.Context, ev Event) {
+	if a == nil {
+		return
+	}
+	if err := a.RecordTx(context.WithoutCancel(ctx), db.New(a.pool), ev); err != nil {
+		a.log.ErrorContext(ctx, "writing an audit event", "event", ev.Type, "user_id", ev.UserID, "err", err)
+	}
+}
+
+// RecordTx writes ev through q, inside the caller's transaction, so that a
+// change and its record commit together. It returns the database's error.
+func (a *Audit) RecordTx(ctx context.Context, q *db.Queries, ev Event) error {
+	if a == nil {
+		return nil
+	}
+	from := ClientFrom(ctx)
+	return q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
+		Event:     ev.Type,
+		UserID:    optionalID(ev.UserID),
+		Username:  truncate(ev.Username, 200),
+		SessionID: optionalID(ev.SessionID),
+		Ip:        from.IP,
+		UserAgent: truncate(from.UserAgent, 512),
+		Reason:    ev.Reason,
+		Detail:    truncate(ev.Detail, 1000),
+	})
+}
+
+func optionalID(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
+}

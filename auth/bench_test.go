@@ -1,0 +1,134 @@
+package auth_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/db/dbtest"
+)
+
+// Password hashing at the parameters the server runs with. Each operation
+// allocates the argon2id memory (19 MiB), which is why the Hasher bounds how
+// many run at once. Compare with `make bench`, whose password phase should
+// approach the parallel rate.
+//
+//	go test -run '^$' -bench . -benchmem ./auth
+
+const benchPassword = "correct horse battery staple"
+
+func BenchmarkHashOWASP(b *testing.B) {
+	h := auth.NewHasher(auth.OWASPParams, time.Minute)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Hash(ctx, benchPassword); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyOWASP(b *testing.B) {
+	h := auth.NewHasher(auth.OWASPParams, time.Minute)
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, benchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Verify(ctx, enc, benchPassword); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyOWASPParallel oversubscribes the Hasher (b.RunParallel runs
+// GOMAXPROCS goroutines; SetParallelism makes it 4× that): its slots keep
+// the number of concurrent hashes, and so the memory, at GOMAXPROCS.
+func BenchmarkVerifyOWASPParallel(b *testing.B) {
+	h := auth.NewHasher(auth.OWASPParams, time.Minute)
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, benchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := h.Verify(ctx, enc, benchPassword); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// benchSession starts a session for a new provisioned user and returns its
+// refresh token.
+func benchSession(b *testing.B, pool *pgxpool.Pool, s *auth.Sessions) string {
+	b.Helper()
+	ctx := context.Background()
+	q := db.New(pool)
+	u, err := q.CreateUser(ctx, db.CreateUserParams{ID: uuid.New(), Username: "bench-" + uuid.NewString()[:8], PasswordHash: "x", Policy: "client-sdk"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vid := "USR-" + uuid.NewString()
+	if _, err := q.MarkUserProvisioned(ctx, db.MarkUserProvisionedParams{ID: u.ID, VonageUserID: &vid}); err != nil {
+		b.Fatal(err)
+	}
+	tok, err := s.Start(ctx, u.ID, auth.Client{IP: "127.0.0.1", UserAgent: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
+// BenchmarkSessionsRefresh is one rotation as the refresh grant does it,
+// audit record included, against the test Postgres (fsync off): its time is
+// mostly round trips, which is what a leaner rotation would cut.
+func BenchmarkSessionsRefresh(b *testing.B) {
+	pool := dbtest.New(b)
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second},
+		auth.NewAudit(pool, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	tok := benchSession(b, pool, s)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := s.Refresh(ctx, tok, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok = r.RefreshToken
+	}
+}
+
+// BenchmarkSessionsRefreshParallel runs one rotation chain per goroutine.
+func BenchmarkSessionsRefreshParallel(b *testing.B) {
+	pool := dbtest.New(b)
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second},
+		auth.NewAudit(pool, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		tok := benchSession(b, pool, s)
+		for pb.Next() {
+			r, err := s.Refresh(ctx, tok, nil)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			tok = r.RefreshToken
+		}
+	})
+}

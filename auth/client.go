@@ -1,0 +1,25 @@
+package auth
+
+import "context"
+
+// Client describes where a request came from, for session records and the
+// audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying c, so that domain code deep in a request
+// (throttling, auditing) knows the caller without every signature naming it.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the Client that WithClient stored in ctx, or the zero
+// Client (a command-line caller, say).
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// statusError is an HTTP answer other than the one expected.
+type statusError struct {
+	status int
+	code   string // the problem+json code, when there is one
+}
+
+func (e *statusError) Error() string { return e.kind() }
+
+func (e *statusError) kind() string {
+	if e.code != "" {
+		return fmt.Sprintf("%d %s", e.status, e.code)
+	}
+	return fmt.Sprintf("%d", e.status)
+}
+
+// api talks to one sdkauth server.
+type api struct {
+	base   string
+	client *http.Client
+}
+
+// do sends a request and returns the body of an answer with status want.
+// The body is read into buf, which the caller reuses, and always to the
+// end, so that the connection is reused.
+func (a *api) do(ctx context.Context, req *http.Request, want int, buf *bytes.Buffer) ([]byte, error) {
+	resp, err := a.client.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		var p struct {
+			Code string `json:"code"`
+		}
+		_ = json.Unmarshal(buf.Bytes(), &p)
+		return nil, &statusError{status: resp.StatusCode, code: p.Code}
+	}
+	return buf.Bytes(), nil
+}
+
+// tokenCaller posts form bodies to /v1/token, as OAuth client libraries do.
+// It keeps the load generator's own CPU per request small, since it shares
+// the cores with the server: no url.Values, no JSON decoding of answers.
+type tokenCaller struct {
+	api
+	basic string // an Authorization header value, or ""
+	buf   bytes.Buffer
+}
+
+// post sends body and returns the access and refresh tokens of the answer.
+func (t *tokenCaller) post(ctx context.Context, body string) (access, refresh string, err error) {
+	req, err := http.NewRequest(http.MethodPost, t.base+"/v1/token", strings.NewReader(body))
+	if err != nil {
+		return "", "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if t.basic != "" {
+		req.Header.Set("Authorization", t.basic)
+	}
+	b, err := t.do(ctx, req, http.StatusOK, &t.buf)
+	if err != nil {
+		return "", "", err
+	}
+	access, refresh = jsonMember(b, "access_token"), jsonMember(b, "refresh_token")
+	if access == "" {
+		return "", "", fmt.Errorf("token response without access_token")
+	}
+	return access, refresh, nil
+}
+
+// jsonMember returns the string member name of a flat JSON answer whose
+// strings need no unescaping (tokens are base64url), or "" when absent.
+func jsonMember(b []byte, name string) string {
+	key := `"` + name + `":`
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(b[i+len(key):], " ")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 {
+		return ""
+	}
+	return string(rest[1 : 1+end])
+}
+
+// signup creates a user and returns its first refresh token.
+func (a *api) signup(ctx context.Context, username, password string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	req, err := http.NewRequest(http.MethodPost, a.base+"/v1/signup", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var buf bytes.Buffer
+	b, err := a.do(ctx, req, http.StatusCreated, &buf)
+	if err != nil {
+		return "", fmt.Errorf("signing %s up: %w", username, err)
+	}
+	var tr struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil || tr.RefreshToken == "" {
+		return "", fmt.Errorf("signing %s up: no refresh token in the answer", username)
+	}
+	return tr.RefreshToken, nil
+}
+
+// refreshWorker follows one rotation chain: each answer's refresh token is
+// the next request's. The chain's current token lives in *tok, so that a
+// later phase continues the chain. Refresh tokens are base64url, so they
+// need no form escaping.
+func refreshWorker(a *api, tok *string) call {
+	t := &tokenCaller{api: *a}
+	return func(ctx context.Context) error {
+		_, next, err := t.post(ctx, "grant_type=refresh_token&refresh_token="+*tok)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return fmt.Errorf("refresh answer without refresh_token")
+		}
+		*tok = next
+		return nil
+	}
+}
+
+// clientCredentialsWorker authenticates with HTTP Basic, as RFC 6749 §2.3.1
+// prefers.
+func clientCredentialsWorker(a *api, id, secret string) call {
+	t := &tokenCaller{api: *a, basic: "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))}
+	return func(ctx context.Context) error {
+		_, _, err := t.post(ctx, "grant_type=client_credentials")
+		return err
+	}
+}
+
+func passwordWorker(a *api, username, password string) call {
+	t := &tokenCaller{api: *a}
+	body := url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}}.Encode()
+	return func(ctx context.Context) error {
+		_, _, err := t.post(ctx, body)
+		return err
+	}
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/users"
+	"github.com/sdkauth/sdkauth/vonage"
+)
+
+// accounts is the wiring of everything about end users: sign-up and login
+// with their throttle and audit log, sessions, and provisioning to Vonage
+// with its background worker.
+type accounts struct {
+	audit    *auth.Audit
+	throttle *auth.Throttle
+	sessions *auth.Sessions
+	prov     *users.Provisioner
+	users    *users.Service
+	worker   *users.Worker
+}
+
+func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *auth.Hasher, log *slog.Logger) *accounts {
+	audit := auth.NewAudit(pool, log)
+	throttle := auth.NewThrottle(pool, auth.DefaultThrottle(cfg.LoginRatePerIP))
+	prov := users.NewProvisioner(pool, client, cfg.ProvisionTimeout, log, audit)
+	return &accounts{
+		audit:    audit,
+		throttle: throttle,
+		sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace}, audit),
+		prov:     prov,
+		users: users.NewService(users.ServiceConfig{
+			Pool:            pool,
+			Hasher:          hasher,
+			Provisioner:     prov,
+			Throttle:        throttle,
+			Audit:           audit,
+			Log:             log,
+			NameReservation: cfg.TokenMaxTTL,
+			DefaultPolicy:   cfg.DefaultPolicy,
+		}),
+		worker: users.NewWorker(prov, users.WorkerConfig{}),
+	}
+}
+
+// sweepEvery is how often expired throttle counters, sessions and name
+// reservations are deleted.
+const sweepEvery = time.Minute
+
+// runBackground starts the provisioning worker and the sweeper; the
+// returned stop cancels them and waits until the jobs in hand have finished.
+func (a *accounts) runBackground(ctx context.Context, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.worker.Run(ctx) })
+	wg.Go(func() {
+		t := time.NewTicker(sweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			for _, sweep := range []func(context.Context) error{a.throttle.Sweep, a.sessions.Sweep, a.users.Sweep} {
+				if err := sweep(ctx); err != nil && ctx.Err() == nil {
+					log.WarnContext(ctx, "sweeping expired rows", "err", err)
+				}
+			}
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}

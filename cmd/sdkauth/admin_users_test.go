@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// adminAuth returns the Authorization header of a new client with scopes.
+func (s *stack) adminAuth(scopes string) string {
+	s.t.Helper()
+	id, secret := s.newClient(scopes)
+	return basic(id, secret)
+}
+
+func TestAdminCreatesAndListsUsers(t *testing.T) {
+	s := newStack(t, nil)
+	admin := s.adminAuth("admin")
+	create := func(name string) {
+		r := s.postJSON("/v1/admin/users", map[string]string{"username": name, "password": "correct horse battery"}, "Authorization", admin)
+		if r.Status != http.StatusCreated {
+			t.Errorf("create %s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	for i := range 250 {
+		create(fmt.Sprintf("listed-user-%03d", i))
+	}
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // 50 more arrive while the listing is followed
+		defer wg.Done()
+		for i := range 50 {
+			create(fmt.Sprintf("late-user-%03d", i))
+		}
+	}()
+	path := "/v1/admin/users?page_size=7"
+	for pages := 0; path != ""; pages++ {
+		if pages > 100 {
+			t.Fatal("the listing does not end")
+		}
+		r := s.do(http.MethodGet, path, "", nil, "Authorization", admin)
+		if r.Status != http.StatusOK {
+			t.Fatalf("list: %d %s", r.Status, r.Body)
+		}
+		body := r.JSON(t)
+		for _, u := range body["users"].([]any) {
+			seen[u.(map[string]any)["username"].(string)]++
+		}
+		path = ""
+		if next, ok := body["next_cursor"].(string); ok {
+			path = "/v1/admin/users?page_size=7&cursor=" + url.QueryEscape(next)
+			if link := r.Header.Get("Link"); !strings.Contains(link, `rel="next"`) {
+				t.Fatalf("no Link header: %q", link)
+			}
+		}
+	}
+	wg.Wait()
+	for i := range 250 {
+		if n := seen[fmt.Sprintf("listed-user-%03d", i)]; n != 1 {
+			t.Errorf("listed-user-%03d listed %d times", i, n)
+		}
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", name, n)
+		}
+	}
+
+	// Filters and bad parameters.
+	r := s.do(http.MethodGet, "/v1/admin/users?username=LATE-&page_size=100&order=desc", "", nil, "Authorization", admin)
+	if got := len(r.JSON(t)["users"].([]any)); r.Status != http.StatusOK || got != 50 {
+		t.Fatalf("prefix filter: %d users, %d %s", got, r.Status, r.Body[:min(len(r.Body), 200)])
+	}
+	for _, q := range []string{"page_size=0", "page_size=101", "order=sideways", "disabled=maybe", "created_after=yesterday", "cursor=garbage", "provisioning=lost"} {
+		r := s.do(http.MethodGet, "/v1/admin/users?"+q, "", nil, "Authorization", admin)
+		name := strings.SplitN(q, "=", 2)[0]
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"`+name+`"`) {
+			t.Errorf("%s: %d %s", q, r.Status, r.Body)
+		}
+	}
+}
+
+func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
+	s := newStack(t, nil)
+	admin := s.adminAuth("admin")
+	hash, err := bcrypt.GenerateFromPassword([]byte("an imported password"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Join([]string{
+		`{"username":"imported-user","password_hash":"` + string(hash) + `","display_name":"An Imported User"}`,
+		`{"username": "broken-line"`,
+		`{"username":"hashed-badly","password_hash":"$2b$10$tooshort"}`,
+		`{"username":"plain-import","password":"correct horse battery"}`,
+		`{"username":"imported-user","password":"another password here"}`,
+	}, "\n")
+	r := s.do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(body), "Authorization", admin)
+	if r.Status != http.StatusOK {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	got := r.JSON(t)
+	if got["created"] != float64(2) || got["existing"] != float64(1) || got["failed"] != float64(2) {
+		t.Fatalf("import counts: %s", r.Body)
+	}
+	results := got["results"].([]any)
+	wantStatus := []string{"created", "failed", "failed", "created", "exists"}
+	for i, res := range results {
+		if st := res.(map[string]any)["status"]; st != wantStatus[i] {
+			t.Errorf("line %d: %v, want %s", i+1, res, wantStatus[i])
+		}
+	}
+	if e := results[2].(map[string]any)["error"].(map[string]any); !strings.Contains(fmt.Sprint(e["invalid_parameters"]), "password_hash") {
+		t.Errorf("bad hash line does not name password_hash: %v", e)
+	}
+
+	login := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}})
+	if login.Status != http.StatusOK {
+		t.Fatalf("login with the imported bcrypt password: %d %s", login.Status, login.Body)
+	}
+	var stored string
+	if err := s.App.pool.QueryRow(context.Background(), "SELECT password_hash FROM users WHERE username = 'imported-user'").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stored, "$argon2id$") {
+		t.Fatalf("the bcrypt hash was not replaced: %.10s…", stored)
+	}
+	if again := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}}); again.Status != http.StatusOK {
+		t.Fatalf("login after rehash: %d %s", again.Status, again.Body)
+	}
+	if len(s.Em.Users(s.AppID)) != 2 {
+		t.Fatalf("imported users were not provisioned: %d at the emulator", len(s.Em.Users(s.AppID)))
+	}
+}
+
+func TestAdminMintsUserTokensForBackends(t *testing.T) {
+	s := newStack(t, nil)
+	admin := s.adminAuth("admin")
+	created := s.postJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery"}, "Authorization", admin).JSON(t)
+	id := created["id"].(string)
+	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusOK || r.JSON(t)["username"] != "new-user" {
+		t.Fatalf("get: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(http.MethodGet, "/v1/admin/users/not-a-uuid", "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+		t.Fatalf("get unknown: %d %s", r.Status, r.Body)
+	}
+	tokens := s.adminAuth("tokens:user")
+	r := s.postJSON("/v1/admin/users/"+id+"/token", `{"ttl":600}`, "Authorization", tokens)
+	if r.Status != http.StatusOK {
+		t.Fatalf("token for a user: %d %s", r.Status, r.Body)
+	}
+	tok := r.JSON(t)["access_token"].(string)
+	if c := decodeSegment(t, tok, 1); c["sub"] != "new-user" || c["exp"].(float64)-c["iat"].(float64) != 600 {
+		t.Fatalf("claims %v", c)
+	}
+	if e := s.emulatorDo(http.MethodGet, "/v1/users", tok); e.Status != http.StatusOK {
+		t.Fatalf("emulator: %d %s", e.Status, e.Body)
+	}
+	if r := s.postJSON("/v1/admin/users/"+id+"/token", `{}`, "Authorization", admin); r.Status != http.StatusForbidden {
+		t.Fatalf("admin scope alone minted a user token: %d", r.Status)
+	}
+}

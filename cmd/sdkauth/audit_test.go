@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
+	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
+	ua := []string{"User-Agent", "audit-test/1.0"}
+	post := func(path string, body string, header ...string) response {
+		t.Helper()
+		return s.do(http.MethodPost, path, "application/json", stringsReader(body), append(header, ua...)...)
+	}
+	r := post("/v1/signup", `{"username":"new-user","password":"correct horse battery"}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("signup: %d %s", r.Status, r.Body)
+	}
+	signup := r.JSON(t)
+	id := userID(signup)
+	secrets := []string{goodPassword, "not the password", "a brand new secret", signup["refresh_token"].(string)}
+
+	post("/v1/token", `{"grant_type":"password","username":"new-user","password":"not the password"}`)
+	post("/v1/token", `{"grant_type":"password","username":"nobody-here","password":"not the password"}`)
+	login := post("/v1/token", `{"grant_type":"password","username":"new-user","password":"correct horse battery"}`).JSON(t)
+	r0 := login["refresh_token"].(string)
+	refreshed := post("/v1/token", `{"grant_type":"refresh_token","refresh_token":"`+r0+`"}`).JSON(t)
+	secrets = append(secrets, r0, refreshed["refresh_token"].(string))
+	time.Sleep(1100 * time.Millisecond)
+	post("/v1/token", `{"grant_type":"refresh_token","refresh_token":"`+r0+`"}`) // reuse
+	post("/v1/logout", `{"refresh_token":"`+signup["refresh_token"].(string)+`"}`)
+	if r := s.do(http.MethodPatch, "/v1/me", "application/json", stringsReader(`{"display_name":"A New User"}`), append(bearer(signup), ua...)...); r.Status != http.StatusOK {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	changed := post("/v1/me/password", `{"current_password":"correct horse battery","new_password":"a brand new secret"}`, bearer(signup)...).JSON(t)
+	secrets = append(secrets, changed["refresh_token"].(string))
+	post("/v1/logout", `{"scope":"global"}`, bearer(changed)...)
+	fresh := s.mustLogin("new-user", "a brand new secret")
+	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"a brand new secret"}`), append(bearer(fresh), ua...)...); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+
+	want := []struct{ event, reason string }{
+		{"signup", ""},
+		{"login_failed", "wrong_password"},
+		{"login_failed", "unknown_user"},
+		{"login_succeeded", ""},
+		{"token_refreshed", ""},
+		{"refresh_token_reused", ""},
+		{"logout", "session"},
+		{"profile_updated", ""},
+		{"password_changed", ""},
+		{"logout", "global"},
+		{"login_succeeded", ""},
+		{"user_deleted", ""},
+	}
+	got := s.audit("")
+	if len(got) != len(want) {
+		t.Fatalf("%d audit rows, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		e := got[i]
+		if e.Event != w.event || e.Reason != w.reason {
+			t.Errorf("row %d is %s/%s, want %s/%s", i, e.Event, e.Reason, w.event, w.reason)
+		}
+		if e.IP != "127.0.0.1" {
+			t.Errorf("row %d (%s): ip %q", i, e.Event, e.IP)
+		}
+		if i != 10 && e.UserAgent != "audit-test/1.0" { // row 10's login (mustLogin) sends Go's own
+			t.Errorf("row %d (%s): user agent %q", i, e.Event, e.UserAgent)
+		}
+		wantUser := id
+		if e.Reason == "unknown_user" {
+			wantUser = ""
+		}
+		if e.UserID != wantUser {
+			t.Errorf("row %d (%s): user %q, want %q", i, e.Event, e.UserID, wantUser)
+		}
+	}
+	// No column of any row holds a password or a refresh token.
+	var dump string
+	if err := s.App.pool.QueryRow(context.Background(), "SELECT COALESCE(string_agg(audit_log::text, ' '), '') FROM audit_log").Scan(&dump); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range secrets {
+		if strings.Contains(dump, secret) {
+			t.Fatalf("the audit log holds a secret: %q", secret)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// attempts makes n wrong-password logins for username and returns the
+// answers, without their request ids.
+func (s *stack) wrongLogins(username string, n int) ([]int, []string, []string) {
+	s.t.Helper()
+	var statuses []int
+	var bodies, retry []string
+	for range n {
+		r := s.login(username, "not the password")
+		statuses = append(statuses, r.Status)
+		bodies = append(bodies, withoutRequestID(s.t, r))
+		retry = append(retry, r.Header.Get("Retry-After"))
+	}
+	return statuses, bodies, retry
+}
+
+func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing.T) {
+	// The per-IP limit is off, so only the per-account delay is at work.
+	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
+	s.signup("new-user", goodPassword)
+	known, knownBodies, retry := s.wrongLogins("new-user", 30)
+	unknown, unknownBodies, _ := s.wrongLogins("nobody-here", 30)
+
+	first429 := func(statuses []int) int {
+		for i, st := range statuses {
+			if st == http.StatusTooManyRequests {
+				return i
+			}
+			if st != http.StatusBadRequest {
+				t.Fatalf("attempt %d answered %d", i+1, st)
+			}
+		}
+		t.Fatal("30 wrong passwords in a row were never answered 429")
+		return -1
+	}
+	k, u := first429(known), first429(unknown)
+	if secs, err := strconv.Atoi(retry[k]); err != nil || secs < 1 {
+		t.Fatalf("429 without a usable Retry-After: %q", retry[k])
+	}
+	// The same answers, in the same order, whether the account exists or not.
+	if k != u || knownBodies[k] != unknownBodies[u] {
+		t.Fatalf("first delay at attempt %d (known) and %d (unknown): %s / %s", k+1, u+1, knownBodies[k], unknownBodies[u])
+	}
+	for i := range k {
+		if known[i] != unknown[i] || knownBodies[i] != unknownBodies[i] {
+			t.Fatalf("attempt %d: a known user answers %d %s, an unknown one %d %s", i+1, known[i], knownBodies[i], unknown[i], unknownBodies[i])
+		}
+	}
+	if p := s.login("new-user", goodPassword); p.Status != http.StatusTooManyRequests || p.JSON(t)["code"] != "rate_limited" {
+		t.Fatalf("the right password while delayed: %d %s", p.Status, p.Body)
+	}
+	var reasons = map[string]int{}
+	for _, e := range s.audit("login_failed") {
+		reasons[e.Reason]++
+	}
+	if reasons["wrong_password"] == 0 || reasons["unknown_user"] == 0 || reasons["account_delayed"] == 0 {
+		t.Fatalf("login failures by reason: %v", reasons)
+	}
+}
+
+func TestTheAccountDelayEnds(t *testing.T) {
+	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
+	s.signup("new-user", goodPassword)
+	statuses, _, retry := s.wrongLogins("new-user", 7)
+	if statuses[5] != http.StatusBadRequest || statuses[6] != http.StatusTooManyRequests || retry[6] != "1" {
+		t.Fatalf("statuses %v, Retry-After %q: want a 1 s delay after the sixth failure", statuses, retry[6])
+	}
+	time.Sleep(1100 * time.Millisecond)
+	s.mustLogin("new-user", goodPassword)
+	// A success forgets the failures.
+	if st, _, _ := s.wrongLogins("new-user", 5); st[4] != http.StatusBadRequest {
+		t.Fatalf("failures were not forgotten after a success: %v", st)
+	}
+}
+
+func TestPerIPLimitAndTrustedProxies(t *testing.T) {
+	// 6 a minute: a burst of 3, then one every 10 s.
+	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6", "SDKAUTH_TRUSTED_PROXIES": "127.0.0.1/32"})
+	body := s.signup("new-user", goodPassword) // a sign-up counts too
+	xff := func(ip string) []string { return []string{"X-Forwarded-For", ip} }
+	for i, user := range []string{"new-user", "nobody-1"} {
+		if r := s.login(user, "not the password", xff("127.0.0.1")...); r.Status != http.StatusBadRequest {
+			t.Fatalf("attempt %d within the burst: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := s.login("nobody-2", "not the password", xff("127.0.0.1")...)
+	if r.Status != http.StatusTooManyRequests || r.JSON(t)["code"] != "rate_limited" {
+		t.Fatalf("over the per-IP limit: %d %s", r.Status, r.Body)
+	}
+	if secs, _ := strconv.Atoi(r.Header.Get("Retry-After")); secs < 5 || secs > 11 {
+		t.Fatalf("Retry-After %q, want about 10 s", r.Header.Get("Retry-After"))
+	}
+	// Refresh tokens are 256-bit random: valid ones are not limited per IP.
+	if got := s.refresh(body["refresh_token"].(string)); got.Status != http.StatusOK {
+		t.Fatalf("a refresh over the per-IP limit: %d %s", got.Status, got.Body)
+	}
+	// Behind a trusted proxy, X-Forwarded-For names the client.
+	if got := s.login("new-user", goodPassword, xff("203.0.113.7")...); got.Status != http.StatusOK {
+		t.Fatalf("another client behind the proxy: %d %s", got.Status, got.Body)
+	}
+	ok := s.audit("login_succeeded")
+	if len(ok) != 1 || ok[0].IP != "203.0.113.7" {
+		t.Fatalf("audit of the login behind the proxy: %+v", ok)
+	}
+}
+
+func TestXForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
+	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
+	for i := range 3 {
+		r := s.login("nobody-here", "not the password", "X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("attempt %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	if r := s.login("nobody-else", "not the password", "X-Forwarded-For", "203.0.113.99"); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("a forged X-Forwarded-For escaped the limit: %d %s", r.Status, r.Body)
+	}
+	if got := s.audit("login_failed"); got[0].IP != "127.0.0.1" {
+		t.Fatalf("audit ip %q, want the peer's", got[0].IP)
+	}
+}

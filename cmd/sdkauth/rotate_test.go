@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/keys"
+)
+
+// replica starts a second sdkauth on s's database and emulator, wired as
+// `serve` wires it: what a second replica behind a load balancer is.
+func (s *stack) replica() *stack {
+	s.t.Helper()
+	a, err := newApp(context.Background(), s.App.cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(a.Close)
+	srv := httptest.NewServer(a.handler)
+	s.t.Cleanup(srv.Close)
+	r := *s
+	r.URL, r.App = srv.URL, a
+	r.client = &http.Client{Transport: contracttest.Transport(s.t, nil)}
+	return &r
+}
+
+// waitUntil polls cond until it holds or within passes.
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %s", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func jwksKids(t *testing.T, s *stack) ([]string, string) {
+	t.Helper()
+	r := s.do(http.MethodGet, "/.well-known/jwks.json", "", nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("jwks: %d", r.Status)
+	}
+	var kids []string
+	for _, k := range r.JSON(t)["keys"].([]any) {
+		kids = append(kids, k.(map[string]any)["kid"].(string))
+	}
+	return kids, r.Header.Get("Cache-Control")
+}
+
+// TestRotationUnderLoadAcrossTwoReplicas is acceptance 2: `sdkauth keys
+// rotate` while new users refresh against two replicas, each new access
+// token then used on the other replica.
+func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
+	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s"})
+	b := a.replica()
+	replicas := []*stack{a, b}
+	oldKID := keys.Thumbprint(&a.Key.PublicKey)
+
+	const clients = 4
+	refresh := make([]string, clients)
+	var before string // an access token minted before the rotation
+	for i := range clients {
+		body := replicas[i%2].signup(fmt.Sprintf("new-user-%d", i), "correct horse battery")
+		refresh[i] = body["refresh_token"].(string)
+		before = body["access_token"].(string)
+	}
+
+	var stop atomic.Bool
+	var done, failures atomic.Int64
+	var firstFailure sync.Once
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			for n := 0; n < 2000 && !stop.Load(); n++ { // bounded, whatever happens
+				on, other := replicas[n%2], replicas[(n+1)%2]
+				r := on.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[i]}})
+				if r.Status != http.StatusOK {
+					failures.Add(1)
+					firstFailure.Do(func() { t.Errorf("refresh on replica %d: %d %s", n%2, r.Status, r.Body) })
+					return
+				}
+				body := r.JSON(t)
+				refresh[i] = body["refresh_token"].(string)
+				me := other.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+body["access_token"].(string))
+				if me.Status != http.StatusOK {
+					failures.Add(1)
+					firstFailure.Do(func() { t.Errorf("/v1/me on the other replica: %d %s", me.Status, me.Body) })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	waitUntil(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
+
+	var out bytes.Buffer
+	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
+		t.Fatalf("keys rotate: %v", err)
+	}
+	atRotation := done.Load()
+	for _, r := range replicas {
+		waitUntil(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+	}
+	newKID := a.App.keys.ring.KeyID()
+	if b.App.keys.ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
+		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.keys.ring.KeyID(), out.String())
+	}
+	waitUntil(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
+	stop.Store(true)
+	wg.Wait()
+	if failures.Load() > 0 {
+		t.Fatalf("%d requests failed during the rotation", failures.Load())
+	}
+	t.Logf("%d refresh-and-verify rounds, %d of them after the rotation", done.Load(), done.Load()-atRotation)
+
+	// New tokens work at Vonage; tokens from before are refused there, as
+	// Vonage keeps one key, but sdkauth accepts them until they expire.
+	fresh := a.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[0]}}).JSON(t)["access_token"].(string)
+	if header := decodeSegment(t, fresh, 0); header["kid"] != newKID {
+		t.Fatalf("a new token is signed by %v", header["kid"])
+	}
+	if r := a.emulatorDo(http.MethodGet, "/v1/users", fresh); r.Status != http.StatusOK {
+		t.Fatalf("the emulator refuses a new token: %d %s", r.Status, r.Body)
+	}
+	if r := a.emulatorDo(http.MethodGet, "/v1/users", before); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the emulator accepts a token signed with the old key: %d %s", r.Status, r.Body)
+	}
+	for i, r := range replicas {
+		if me := r.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+before); me.Status != http.StatusOK {
+			t.Fatalf("replica %d refuses a live token signed with the previous key: %d %s", i, me.Status, me.Body)
+		}
+		kids, cache := jwksKids(t, r)
+		if strings.Join(kids, ",") != newKID+","+oldKID || cache != "public, max-age=60" {
+			t.Fatalf("replica %d JWKS lists %v with Cache-Control %q", i, kids, cache)
+		}
+	}
+
+	// Once the previous key's tokens have all expired it is no longer
+	// trusted or published; the poll finds that without a notification.
+	if _, err := a.App.pool.Exec(context.Background(), "UPDATE signing_keys SET expires_at = now() WHERE id = $1", oldKID); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range replicas {
+		waitUntil(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
+			kids, _ := jwksKids(t, r)
+			return len(kids) == 1
+		})
+		if me := r.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+before); me.Status != http.StatusUnauthorized {
+			t.Fatalf("replica %d accepts a token of a lapsed key: %d", i, me.Status)
+		}
+	}
+}

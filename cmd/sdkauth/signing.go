@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/vonage"
+)
+
+// signingKeys is a replica's key ring and what keeps it current.
+type signingKeys struct {
+	store *keys.Store
+	ring  *keys.Ring
+	stop  func()
+}
+
+// openSigningKeys imports the environment's private key while no key is
+// stored, loads the stored keys (failing, and changing nothing, when the
+// encryption key does not open them), checks the active key against the
+// Vonage application when API credentials are set, and starts following
+// rotations. Call stop when done.
+func openSigningKeys(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.Logger) (*signingKeys, error) {
+	store, err := newKeyStore(cfg, pool, log)
+	if err != nil {
+		return nil, err
+	}
+	var envKey *rsa.PrivateKey
+	source := "VONAGE_PRIVATE_KEY"
+	if cfg.PrivateKeyPath != "" {
+		source = "VONAGE_PRIVATE_KEY_PATH"
+	}
+	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
+		if envKey, err = loadPrivateKey(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if envKey != nil && cfg.VonageAPIKey != "" && cfg.VonageAPISecret != "" {
+		if err := checkBeforeImport(ctx, cfg, store, envKey, source); err != nil {
+			return nil, err
+		}
+	}
+	kid, imported, err := store.Import(ctx, envKey)
+	if errors.Is(err, keys.ErrNoKeyStored) {
+		return nil, errors.New("no signing key is stored yet: set VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY) to the application's private key for the first start")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case imported:
+		log.Info("signing key imported from the environment and stored encrypted", "kid", kid, "source", source)
+	case envKey != nil && keys.Thumbprint(&envKey.PublicKey) != kid:
+		// Once a key is stored it is authoritative (a rotation may have
+		// replaced the one the environment still names), so this is
+		// reported, not acted on.
+		log.Warn("the private key in the environment is not the stored active key; the stored key is used",
+			"source", source, "environment_kid", keys.Thumbprint(&envKey.PublicKey), "active_kid", kid)
+	}
+	ring := &keys.Ring{}
+	if _, err := store.Load(ctx, ring); err != nil {
+		return nil, err
+	}
+	if cfg.VonageAPIKey != "" && cfg.VonageAPISecret != "" {
+		if err := store.CheckApplication(ctx, applicationOf(cfg)); err != nil {
+			return nil, fmt.Errorf("checking the signing key against Vonage application %s: %w", cfg.ApplicationID, err)
+		}
+		log.Info("signing key matches the Vonage application", "kid", ring.KeyID(), "application_id", cfg.ApplicationID)
+	}
+	watchCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.Watch(watchCtx, ring, keys.WatchOptions{Poll: cfg.KeyPoll, Log: log})
+	}()
+	return &signingKeys{store: store, ring: ring, stop: func() { cancel(); <-done }}, nil
+}
+
+// checkBeforeImport refuses a first start whose environment key is not the
+// application's, before that key is stored: once stored it would be
+// authoritative, and fixing the environment would no longer help.
+func checkBeforeImport(ctx context.Context, cfg config, store *keys.Store, envKey *rsa.PrivateKey, source string) error {
+	list, err := store.List(ctx)
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	remote, err := keys.ApplicationKeyID(ctx, applicationOf(cfg))
+	if err != nil {
+		return fmt.Errorf("checking the signing key against Vonage application %s: %w", cfg.ApplicationID, err)
+	}
+	if kid := keys.Thumbprint(&envKey.PublicKey); kid != remote {
+		return fmt.Errorf("checking the signing key against Vonage application %s: the application's public key (kid %s) does not match the private key in %s (kid %s); nothing was stored",
+			cfg.ApplicationID, remote, source, kid)
+	}
+	return nil
+}
+
+// newKeyStore returns the key store with the configured encryption key and
+// signer.
+func newKeyStore(cfg config, pool *pgxpool.Pool, log *slog.Logger) (*keys.Store, error) {
+	if cfg.KeyEncryptionKey == nil {
+		return nil, errors.New("SDKAUTH_KEY_ENCRYPTION_KEY is required: 32 bytes in base64 (openssl rand -base64 32), the same on every replica")
+	}
+	cipher, err := keys.NewCipher(cfg.KeyEncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("SDKAUTH_KEY_ENCRYPTION_KEY: %w", err)
+	}
+	return keys.NewStore(pool, cipher, func(k *rsa.PrivateKey) (keys.Signer, error) {
+		s, which, err := keys.NewSigner(k, cfg.Signer)
+		if err != nil {
+			return nil, fmt.Errorf("SDKAUTH_SIGNER=%s: %w", cfg.Signer, err)
+		}
+		log.Info("signer ready", "signer", which, "kid", s.KeyID())
+		return s, nil
+	}), nil
+}
+
+// applicationsClient is the Vonage client for the Applications API, which
+// takes the account's API key and secret rather than a JWT.
+func applicationsClient(cfg config) *vonage.Client {
+	return vonage.New(cfg.VonageAPIURL, nil,
+		vonage.WithBasicAuth(cfg.VonageAPIKey, cfg.VonageAPISecret),
+		vonage.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		vonage.WithUserAgent("sdkauth"))
+}
+
+func applicationOf(cfg config) vonageApplication {
+	return vonageApplication{client: applicationsClient(cfg), id: cfg.ApplicationID}
+}
+
+// vonageApplication is keys.Application over the Applications API v2.
+type vonageApplication struct {
+	client *vonage.Client
+	id     string
+}
+
+func (a vonageApplication) PublicKeyPEM(ctx context.Context) (string, error) {
+	app, err := a.client.GetApplication(ctx, a.id)
+	return app.Keys.PublicKey, err
+}
+
+// SetPublicKeyPEM replaces the key with a PUT of the whole application as
+// it was just read, since a PUT replaces everything it is not given.
+func (a vonageApplication) SetPublicKeyPEM(ctx context.Context, pem string) error {
+	app, err := a.client.GetApplication(ctx, a.id)
+	if err != nil {
+		return err
+	}
+	app.Keys = vonage.ApplicationKeys{PublicKey: pem}
+	_, err = a.client.UpdateApplication(ctx, a.id, app)
+	return err
+}
+
+// devActiveKey gives `sdkauth dev` its signing key: the stored active key,
+// else the environment's, else a generated one, stored as `serve` would
+// store it. It returns the public half, for the emulator's application.
+// generatedKEK says the encryption key was made up for this run, which
+// explains a failure to open keys an earlier run stored.
+func devActiveKey(ctx context.Context, cfg config, generatedKEK bool) (*rsa.PublicKey, error) {
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	store, err := newKeyStore(cfg, pool, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	var key *rsa.PrivateKey
+	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
+		if key, err = loadPrivateKey(cfg); err != nil {
+			return nil, err
+		}
+	}
+	_, _, err = store.Import(ctx, key)
+	if errors.Is(err, keys.ErrNoKeyStored) {
+		if key, err = keys.GenerateKey(); err != nil {
+			return nil, err
+		}
+		_, _, err = store.Import(ctx, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ring := &keys.Ring{}
+	if _, err := store.Load(ctx, ring); err != nil {
+		if generatedKEK && errors.Is(err, keys.ErrWrongEncryptionKey) {
+			return nil, fmt.Errorf("%w\n(dev made up an encryption key because SDKAUTH_KEY_ENCRYPTION_KEY is unset; set the one the keys were stored with, or use a fresh database)", err)
+		}
+		return nil, err
+	}
+	return ring.Public(), nil
+}

@@ -1,0 +1,121 @@
+package keys
+
+import (
+	"crypto/rsa"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNoActiveKey is returned by Ring.Sign before any key was set.
+var ErrNoActiveKey = errors.New("keys: no active signing key")
+
+// PreviousKey is a demoted key: it signs nothing, but tokens it signed
+// stay valid on sdkauth's own endpoints until ExpiresAt, when the last of
+// them has expired.
+type PreviousKey struct {
+	KeyID     string
+	Public    *rsa.PublicKey
+	ExpiresAt time.Time
+}
+
+// Ring is the set of keys one replica signs and verifies with: the active
+// key, which signs every new token, and previous keys, which only verify.
+// It is itself a Signer that delegates to the active key. The whole set is
+// replaced through one atomic pointer, so a Minter built on a Ring follows
+// a rotation without a restart, and a request in flight finishes with the
+// set it started with instead of failing. It is safe for concurrent use.
+type Ring struct {
+	cur atomic.Pointer[ringSet]
+	// loading serialises Store.Load, so that a slow reload that read the
+	// table before a rotation cannot overwrite a faster one that read it
+	// after.
+	loading sync.Mutex
+	// Now is the clock that decides when previous keys lapse; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+type ringSet struct {
+	active   Signer
+	previous []PreviousKey
+	// pending are keys a rotation is about to activate.
+	pending []*rsa.PublicKey
+	// version identifies what the set was built from, so a reload that
+	// finds nothing changed can skip decrypting and rebuilding.
+	version string
+}
+
+// Set makes active the signing key and previous the keys that still
+// verify. Callers never see a mix of the old and new sets.
+func (r *Ring) Set(active Signer, previous []PreviousKey) {
+	r.set(&ringSet{active: active, previous: previous})
+}
+
+func (r *Ring) set(s *ringSet) { r.cur.Store(s) }
+
+func (r *Ring) load() *ringSet { return r.cur.Load() }
+
+// Sign signs c with the active key. It returns ErrNoActiveKey before Set
+// was called, or the active Signer's error.
+func (r *Ring) Sign(c Claims) (string, error) {
+	s := r.load()
+	if s == nil || s.active == nil {
+		return "", ErrNoActiveKey
+	}
+	return s.active.Sign(c)
+}
+
+// KeyID returns the kid of the active key, or "" before Set was called.
+func (r *Ring) KeyID() string {
+	if s := r.load(); s != nil && s.active != nil {
+		return s.active.KeyID()
+	}
+	return ""
+}
+
+// Public returns the active public key, or nil before Set was called.
+func (r *Ring) Public() *rsa.PublicKey {
+	if s := r.load(); s != nil && s.active != nil {
+		return s.active.Public()
+	}
+	return nil
+}
+
+// VerifyKeys returns the keys sdkauth accepts tokens signed with:
+// PublicKeys and the key of a rotation in progress. Trusting that key
+// before it signs anything means a token minted by a replica that has
+// switched is accepted by one that has not switched yet.
+func (r *Ring) VerifyKeys() []*rsa.PublicKey {
+	out := r.PublicKeys()
+	if s := r.load(); s != nil {
+		out = append(out, s.pending...)
+	}
+	return out
+}
+
+// PublicKeys returns the keys tokens may currently be signed with: the
+// active key first, then each previous key that has not lapsed. It is what
+// JWKS lists.
+func (r *Ring) PublicKeys() []*rsa.PublicKey {
+	s := r.load()
+	if s == nil {
+		return nil
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	t := now()
+	out := make([]*rsa.PublicKey, 0, 1+len(s.previous))
+	if s.active != nil {
+		out = append(out, s.active.Public())
+	}
+	for _, p := range s.previous {
+		if t.Before(p.ExpiresAt) {
+			out = append(out, p.Public)
+		}
+	}
+	return out
+}
