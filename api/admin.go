@@ -12,8 +12,6 @@ import (
 	"github.com/sdkauth/sdkauth/auth"
 )
 
-const ctxClient = "sdkauth.client"
-
 // basicCredentials reads HTTP Basic client credentials, form-decoding each
 // half as RFC 6749 §2.3.1 requires. ok is false when the request carries no
 // Basic credentials (a bearer token included).
@@ -58,13 +56,17 @@ func (h *handlers) admin(scope string) gin.HandlerFunc {
 			fail(c, sdkauth.Errorf(sdkauth.CodeForbidden, "This client lacks the %q scope.", scope))
 			return
 		}
-		c.Set(ctxClient, cl)
+		actAs(c, cl)
 		c.Next()
 	}
 }
 
-func currentClient(c *gin.Context) auth.ServiceClient {
-	return c.MustGet(ctxClient).(auth.ServiceClient)
+// actAs makes cl the actor of every audit row the request writes.
+func actAs(c *gin.Context, cl auth.ServiceClient) {
+	ctx := c.Request.Context()
+	from := auth.ClientFrom(ctx)
+	from.Actor = "client:" + cl.ID
+	c.Request = c.Request.WithContext(auth.WithClient(ctx, from))
 }
 
 type createClientRequest struct {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
 )
 
 // importPath is the one route that takes large bodies.
@@ -62,6 +64,10 @@ func (h *handlers) adminImportUsers(c *gin.Context) {
 		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: reason}))
 		return
 	}
+	h.Audit.Record(c.Request.Context(), auth.Event{
+		Type:   auth.EventUsersImported,
+		Detail: fmt.Sprintf("created=%d existing=%d failed=%d", counts["created"], counts["exists"], counts["failed"]),
+	})
 	writeJSON(c, http.StatusOK, "application/json", gin.H{
 		"results": results, "created": counts["created"], "existing": counts["exists"], "failed": counts["failed"],
 	})
@@ -80,8 +86,8 @@ func (h *handlers) importLine(c *gin.Context, line int, raw []byte) importResult
 	if err == nil && req.Password == "" && req.PasswordHash == "" {
 		err = sdkauth.Invalid(sdkauth.FieldError{Name: "password", Reason: "is required (or password_hash)"})
 	}
-	if err == nil {
-		err = h.checkPolicy(c, req.Policy)
+	if err == nil && req.Policy != "" {
+		err = h.Policies.CheckExists(c.Request.Context(), "policy", req.Policy)
 	}
 	if err == nil {
 		u, cerr := h.Users.Create(c.Request.Context(), req.input())

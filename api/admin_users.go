@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -49,9 +50,11 @@ func (h *handlers) adminCreateUser(c *gin.Context) {
 		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "password", Reason: "is required (or password_hash)"}))
 		return
 	}
-	if err := h.checkPolicy(c, req.Policy); err != nil {
-		fail(c, err)
-		return
+	if req.Policy != "" {
+		if err := h.Policies.CheckExists(c.Request.Context(), "policy", req.Policy); err != nil {
+			fail(c, err)
+			return
+		}
 	}
 	u, err := h.Users.Create(c.Request.Context(), req.input())
 	if err != nil {
@@ -59,20 +62,6 @@ func (h *handlers) adminCreateUser(c *gin.Context) {
 		return
 	}
 	writeJSON(c, http.StatusCreated, "application/json", newUserBody(u))
-}
-
-// checkPolicy refuses a policy name that does not exist, naming the field.
-func (h *handlers) checkPolicy(c *gin.Context, name string) error {
-	if name == "" {
-		return nil
-	}
-	if _, err := h.Policies.Get(c.Request.Context(), name); err != nil {
-		if sdkauth.ErrorCode(err) == sdkauth.CodeNotFound {
-			return sdkauth.Invalid(sdkauth.FieldError{Name: "policy", Reason: "names no policy"})
-		}
-		return err
-	}
-	return nil
 }
 
 // pathUser loads the user named by the :id path parameter.
@@ -201,5 +190,88 @@ func (h *handlers) adminUserToken(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	h.Audit.Record(c.Request.Context(), auth.Event{Type: auth.EventUserTokenIssued, UserID: u.ID, Username: u.Username})
 	writeToken(c, http.StatusOK, body)
+}
+
+type adminUpdateUserRequest struct {
+	DisplayName *string `json:"display_name"`
+	ImageURL    *string `json:"image_url"`
+	Disabled    *bool   `json:"disabled"`
+	Policy      *string `json:"policy"`
+}
+
+// adminUpdateUser changes a user's profile (propagated to Vonage), policy
+// (from the next token) and whether it is disabled. Every field is checked
+// before anything is written.
+func (h *handlers) adminUpdateUser(c *gin.Context) {
+	var req adminUpdateUserRequest
+	if err := decodeJSON(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	u, err := h.pathUser(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if req.Policy != nil {
+		if err := h.Policies.CheckExists(ctx, "policy", *req.Policy); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if u, err = h.Users.UpdateProfile(ctx, u.ID, users.ProfileUpdate{DisplayName: req.DisplayName, ImageURL: req.ImageURL}); err != nil {
+		fail(c, err)
+		return
+	}
+	if req.Policy != nil && *req.Policy != u.Policy {
+		if err := h.Policies.SetUserPolicy(ctx, u.ID, *req.Policy); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if req.Disabled != nil && *req.Disabled != u.Disabled {
+		if _, err := h.Users.SetDisabled(ctx, u.ID, *req.Disabled); err != nil {
+			fail(c, err)
+			return
+		}
+		h.Audit.Record(ctx, auth.Event{Type: auth.EventUserUpdated, UserID: u.ID, Username: u.Username, Detail: "disabled=" + strconv.FormatBool(*req.Disabled)})
+	}
+	if u, err = h.Users.Get(ctx, u.ID); err != nil {
+		fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, "application/json", newUserBody(u))
+}
+
+// adminDeleteUser deletes a user, its sessions and (through the outbox) its
+// Vonage user; the name stays reserved while tokens naming it may live.
+func (h *handlers) adminDeleteUser(c *gin.Context) {
+	u, err := h.pathUser(c)
+	if err == nil {
+		err = h.Users.Remove(c.Request.Context(), u.ID)
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// adminRevokeSessions ends every session of a user; its refresh tokens stop
+// working at once.
+func (h *handlers) adminRevokeSessions(c *gin.Context) {
+	u, err := h.pathUser(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	n, err := h.Sessions.LogoutAll(c.Request.Context(), u.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, "application/json", gin.H{"revoked": n})
 }

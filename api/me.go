@@ -63,8 +63,6 @@ func errInvalidToken(msg string) error {
 
 func currentUser(c *gin.Context) users.User { return c.MustGet(ctxUser).(users.User) }
 
-func currentClaims(c *gin.Context) keys.Claims { return c.MustGet(ctxClaims).(keys.Claims) }
-
 func (h *handlers) getMe(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, http.StatusOK, "application/json", newUserBody(currentUser(c)))

@@ -75,6 +75,7 @@ func fail(c *gin.Context, err error) {
 	} else if e.Err != nil {
 		slog.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "cause", e.Err)
 	}
+	c.Set(ctxCode, e.Code)
 	p := newProblem(e)
 	p.RequestID = requestID(c)
 	status := p.Status

@@ -27,6 +27,8 @@ type Deps struct {
 	Users    *users.Service
 	Sessions *auth.Sessions
 	Clients  *auth.Clients
+	// Audit records admin actions; nil records nothing.
+	Audit    *auth.Audit
 	Policies *auth.Policies
 	Minter   *keys.Minter
 	Verifier *keys.Verifier
@@ -35,6 +37,8 @@ type Deps struct {
 	Logger     *slog.Logger
 	// MaxBodyBytes bounds request bodies; 0 means 64 KiB.
 	MaxBodyBytes int64
+	// Metrics, when not nil, are kept and served at /metrics.
+	Metrics *Metrics
 	// AdminTokenTTL is how long admin JWTs live unless a request asks otherwise.
 	AdminTokenTTL time.Duration
 	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For header
@@ -45,6 +49,7 @@ type Deps struct {
 const (
 	ctxRequestID = "sdkauth.request_id"
 	ctxOAuth     = "sdkauth.oauth"
+	ctxCode      = "sdkauth.code"
 	ctxUser      = "sdkauth.user"
 	ctxClaims    = "sdkauth.claims"
 )
@@ -65,6 +70,10 @@ func NewRouter(d Deps) http.Handler {
 	r.NoMethod(func(c *gin.Context) { fail(c, notFound()) })
 	r.HandleMethodNotAllowed = true
 
+	if d.Metrics != nil {
+		r.Use(d.Metrics.observe)
+		r.GET("/metrics", d.Metrics.handler())
+	}
 	h := &handlers{Deps: d}
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
@@ -91,6 +100,9 @@ func NewRouter(d Deps) http.Handler {
 	admin.GET("/users", h.adminListUsers)
 	admin.POST("/users/import", h.adminImportUsers)
 	admin.GET("/users/:id", h.adminGetUser)
+	admin.PATCH("/users/:id", h.adminUpdateUser)
+	admin.DELETE("/users/:id", h.adminDeleteUser)
+	admin.DELETE("/users/:id/sessions", h.adminRevokeSessions)
 	admin.GET("/policies", h.listPolicies)
 	admin.GET("/policies/:name", h.getPolicy)
 	admin.PUT("/policies/:name", h.putPolicy)

@@ -21,6 +21,8 @@ type signupRequest struct {
 // 201 with a token response, or 202 with the user and a refresh token (no
 // access token) while Vonage cannot be reached.
 func (h *handlers) signup(c *gin.Context) {
+	var result string // "" = the error code fail recorded
+	defer func() { h.Metrics.countSignup(c, result) }()
 	var req signupRequest
 	if err := decodeJSON(c, &req); err != nil {
 		fail(c, err)
@@ -43,6 +45,7 @@ func (h *handlers) signup(c *gin.Context) {
 		return
 	}
 	if u.Provisioning != users.StateProvisioned {
+		result = users.StatePending
 		c.Header("Retry-After", strconv.Itoa(2))
 		writeToken(c, http.StatusAccepted, tokenBody{RefreshToken: refresh, User: newUserBody(u)})
 		return
@@ -53,6 +56,7 @@ func (h *handlers) signup(c *gin.Context) {
 		return
 	}
 	body.RefreshToken = refresh
+	result = users.StateProvisioned
 	writeToken(c, http.StatusCreated, body)
 }
 

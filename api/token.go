@@ -31,7 +31,10 @@ type tokenRequest struct {
 
 // token is the OAuth 2.0 token endpoint.
 func (h *handlers) token(c *gin.Context) {
+	var grantType string
+	defer func() { h.Metrics.countToken(c, grantType) }()
 	req, err := readTokenRequest(c)
+	grantType = req.GrantType
 	if err != nil {
 		fail(c, err)
 		return
@@ -146,6 +149,8 @@ func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g gr
 	if err != nil {
 		return err
 	}
+	actAs(c, cl)
+	h.Audit.Record(c.Request.Context(), auth.Event{Type: auth.EventAdminTokenIssued, Detail: "jti=" + claims.ID})
 	writeToken(c, http.StatusOK, tokenBody{
 		AccessToken: tok,
 		TokenType:   "Bearer",

@@ -24,6 +24,19 @@ const (
 	EventProfileUpdated     = "profile_updated"
 	EventUserDeleted        = "user_deleted"
 	EventUsernameTaken      = "username_taken_at_vonage"
+
+	// Admin and service-client events; the acting client is in the actor
+	// column.
+	EventUserCreated         = "user_created"
+	EventUserUpdated         = "user_updated"
+	EventSessionsRevoked     = "sessions_revoked"
+	EventUserTokenIssued     = "user_token_issued"
+	EventUsersImported       = "users_imported"
+	EventAdminTokenIssued    = "admin_token_issued"
+	EventClientCreated       = "client_created"
+	EventClientSecretRotated = "client_secret_rotated"
+	EventClientDeleted       = "client_deleted"
+	EventClientAuthFailed    = "client_auth_failed"
 )
 
 // Reasons a password check failed, as stored in audit_log.reason. The
@@ -92,6 +105,7 @@ func (a *Audit) RecordTx(ctx context.Context, q *db.Queries, ev Event) error {
 		UserAgent: truncate(from.UserAgent, 512),
 		Reason:    ev.Reason,
 		Detail:    truncate(ev.Detail, 1000),
+		Actor:     from.Actor,
 	})
 }
 

@@ -7,6 +7,9 @@ import "context"
 type Client struct {
 	IP        string
 	UserAgent string
+	// Actor is the service client behind an admin request
+	// ("client:<client_id>"); empty when users act for themselves.
+	Actor string
 }
 
 type clientKey struct{}

@@ -46,11 +46,16 @@ func (c ServiceClient) Has(scope string) bool { return slices.Contains(c.Scopes,
 // form-encoded form are the same; only their SHA-256 hashes are stored:
 // they are keys, not passwords, and need no slow hash.
 type Clients struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	throttle *Throttle
+	audit    *Audit
 }
 
-// NewClients returns a Clients store.
-func NewClients(pool *pgxpool.Pool) *Clients { return &Clients{pool: pool} }
+// NewClients returns a Clients store. Failed authentications are throttled
+// by throttle and recorded by audit; either may be nil.
+func NewClients(pool *pgxpool.Pool, throttle *Throttle, audit *Audit) *Clients {
+	return &Clients{pool: pool, throttle: throttle, audit: audit}
+}
 
 // ValidateScopes returns a validation error naming field unless scopes is a
 // non-empty list of known scopes without repeats.
@@ -82,11 +87,19 @@ func (c *Clients) Create(ctx context.Context, name string, scopes []string) (Ser
 	var id [12]byte
 	_, _ = rand.Read(id[:])
 	secret, hash := newSecret()
-	row, err := db.New(c.pool).CreateServiceClient(ctx, db.CreateServiceClientParams{
-		ID:         "sdkc_" + hex.EncodeToString(id[:]),
-		Name:       name,
-		SecretHash: hash,
-		Scopes:     scopes,
+	var row db.ServiceClient
+	err := db.WithTx(ctx, c.pool, func(q *db.Queries) error {
+		var err error
+		row, err = q.CreateServiceClient(ctx, db.CreateServiceClientParams{
+			ID:         "sdkc_" + hex.EncodeToString(id[:]),
+			Name:       name,
+			SecretHash: hash,
+			Scopes:     scopes,
+		})
+		if err != nil {
+			return err
+		}
+		return c.audit.RecordTx(ctx, q, Event{Type: EventClientCreated, Detail: row.ID + " " + strings.Join(scopes, ",")})
 	})
 	if err != nil {
 		return ServiceClient{}, "", err
@@ -111,10 +124,18 @@ func (c *Clients) List(ctx context.Context) ([]ServiceClient, error) {
 // one stops working at once. It returns CodeNotFound for an unknown id.
 func (c *Clients) RotateSecret(ctx context.Context, id string) (ServiceClient, string, error) {
 	secret, hash := newSecret()
-	row, err := db.New(c.pool).RotateServiceClientSecret(ctx, db.RotateServiceClientSecretParams{ID: id, SecretHash: hash})
-	if db.IsNotFound(err) {
-		return ServiceClient{}, "", errNoClient()
-	}
+	var row db.ServiceClient
+	err := db.WithTx(ctx, c.pool, func(q *db.Queries) error {
+		var err error
+		row, err = q.RotateServiceClientSecret(ctx, db.RotateServiceClientSecretParams{ID: id, SecretHash: hash})
+		if db.IsNotFound(err) {
+			return errNoClient()
+		}
+		if err != nil {
+			return err
+		}
+		return c.audit.RecordTx(ctx, q, Event{Type: EventClientSecretRotated, Detail: id})
+	})
 	if err != nil {
 		return ServiceClient{}, "", err
 	}
@@ -123,20 +144,44 @@ func (c *Clients) RotateSecret(ctx context.Context, id string) (ServiceClient, s
 
 // Delete removes a client. It returns CodeNotFound for an unknown id.
 func (c *Clients) Delete(ctx context.Context, id string) error {
-	n, err := db.New(c.pool).DeleteServiceClient(ctx, id)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return errNoClient()
-	}
-	return nil
+	return db.WithTx(ctx, c.pool, func(q *db.Queries) error {
+		n, err := q.DeleteServiceClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errNoClient()
+		}
+		return c.audit.RecordTx(ctx, q, Event{Type: EventClientDeleted, Detail: id})
+	})
 }
 
 // Authenticate checks a client id and secret in constant time. An unknown
 // id is compared against a dummy hash, so it answers as a wrong secret does.
-// It returns CodeInvalidClient.
+// A valid secret is never throttled (it is a 256-bit key, and this is the
+// client_credentials hot path); a failure draws on the caller's per-IP
+// budget and delays further failures for that client id.
+// It returns CodeInvalidClient, CodeRateLimited or the database's error.
 func (c *Clients) Authenticate(ctx context.Context, id, secret string) (ServiceClient, error) {
+	cl, err := c.verify(ctx, id, secret)
+	if sdkauth.ErrorCode(err) != sdkauth.CodeInvalidClient {
+		return cl, err
+	}
+	c.audit.Record(ctx, Event{Type: EventClientAuthFailed, Detail: truncate(id, 100)})
+	account := "client:" + id
+	if err := c.throttle.CheckAccount(ctx, account); err != nil {
+		return ServiceClient{}, err
+	}
+	if err := c.throttle.AllowIP(ctx, ClientFrom(ctx).IP); err != nil {
+		return ServiceClient{}, err
+	}
+	if err := c.throttle.Failed(ctx, account); err != nil {
+		return ServiceClient{}, err
+	}
+	return ServiceClient{}, ErrInvalidClient()
+}
+
+func (c *Clients) verify(ctx context.Context, id, secret string) (ServiceClient, error) {
 	row, err := db.New(c.pool).GetServiceClient(ctx, id)
 	found := err == nil
 	if err != nil && !db.IsNotFound(err) {

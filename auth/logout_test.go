@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -72,5 +73,36 @@ func TestLogoutEndsOneSessionAndLogoutAllEndsEvery(t *testing.T) {
 	}
 	if events[2].SessionID == nil || *events[2].SessionID == uuid.Nil {
 		t.Fatal("a session logout does not name the session")
+	}
+}
+
+func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	idle := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Second, Max: time.Hour, Grace: time.Second}, nil)
+	short := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: 1500 * time.Millisecond, Grace: time.Second}, nil)
+	user := newUser(t, pool, true)
+	a, _ := idle.Start(ctx, user, auth.Client{})
+	b, _ := short.Start(ctx, user, auth.Client{})
+	// Refreshing keeps the idle session alive but not the one past its maximum.
+	time.Sleep(700 * time.Millisecond)
+	ra, err := idle.Refresh(ctx, a, nil)
+	if err != nil {
+		t.Fatalf("within the idle lifetime: %v", err)
+	}
+	rb, err := short.Refresh(ctx, b, nil)
+	if err != nil {
+		t.Fatalf("within the absolute lifetime: %v", err)
+	}
+	time.Sleep(900 * time.Millisecond)
+	if _, err := idle.Refresh(ctx, ra.RefreshToken, nil); err != nil {
+		t.Fatalf("refreshed 0.9 s ago with a 1 s idle lifetime: %v", err)
+	}
+	if _, err := short.Refresh(ctx, rb.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
+		t.Fatalf("past the absolute lifetime: %v", err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := idle.Refresh(ctx, ra.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
+		t.Fatalf("idle past its lifetime: %v", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/db"
@@ -100,7 +99,7 @@ func (p *Policies) Delete(ctx context.Context, name string) error {
 	}
 	return db.WithTx(ctx, p.pool, func(q *db.Queries) error {
 		n, err := q.DeletePolicy(ctx, name)
-		if isForeignKeyViolation(err) {
+		if db.IsForeignKeyViolation(err) {
 			return sdkauth.Errorf(sdkauth.CodePolicyInUse, "Users are still on policy %q; assign them another policy first.", name)
 		}
 		if err != nil {
@@ -122,7 +121,7 @@ func (p *Policies) SetUserPolicy(ctx context.Context, id uuid.UUID, name string)
 	}
 	return db.WithTx(ctx, p.pool, func(q *db.Queries) error {
 		n, err := q.SetUserPolicy(ctx, db.SetUserPolicyParams{ID: id, Policy: name})
-		if isForeignKeyViolation(err) { // deleted since the check
+		if db.IsForeignKeyViolation(err) { // deleted since the check
 			return noSuchPolicy("policy", name)
 		}
 		if err != nil {
@@ -162,9 +161,4 @@ func errBuiltIn() error {
 
 func noSuchPolicy(field, name string) error {
 	return sdkauth.Invalid(sdkauth.FieldError{Name: field, Reason: fmt.Sprintf("no policy is called %q", name)})
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }

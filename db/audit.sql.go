@@ -12,8 +12,8 @@ import (
 )
 
 const insertAuditEvent = `-- name: InsertAuditEvent :exec
-INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail, actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 `
 
 type InsertAuditEventParams struct {
@@ -25,6 +25,7 @@ type InsertAuditEventParams struct {
 	UserAgent string
 	Reason    string
 	Detail    string
+	Actor     string
 }
 
 func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventParams) error {
@@ -37,12 +38,13 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 		arg.UserAgent,
 		arg.Reason,
 		arg.Detail,
+		arg.Actor,
 	)
 	return err
 }
 
 const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT id, at, event, user_id, username, session_id, ip, user_agent, reason, detail FROM audit_log
+SELECT id, at, event, user_id, username, session_id, ip, user_agent, reason, detail, actor FROM audit_log
 WHERE ($1::uuid IS NULL OR user_id = $1::uuid)
 ORDER BY id DESC
 LIMIT $2
@@ -75,6 +77,7 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 			&i.UserAgent,
 			&i.Reason,
 			&i.Detail,
+			&i.Actor,
 		); err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ type AuditLog struct {
 	UserAgent string
 	Reason    string
 	Detail    string
+	Actor     string
 }
 
 type LoginFailure struct {

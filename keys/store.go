@@ -128,7 +128,11 @@ func (s *Store) Load(ctx context.Context, r *Ring) (changed bool, err error) {
 	}
 	var version strings.Builder
 	for _, row := range rows {
-		fmt.Fprintf(&version, "%s:%s:%v;", row.ID, row.State, row.ExpiresAt)
+		var exp int64
+		if row.ExpiresAt != nil {
+			exp = row.ExpiresAt.UnixNano()
+		}
+		fmt.Fprintf(&version, "%s:%s:%d;", row.ID, row.State, exp)
 	}
 	cur := r.load()
 	if cur != nil && cur.version == version.String() {

@@ -10,6 +10,12 @@ import (
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
+// createPayload marks a create job that re-creates a Vonage user lost
+// behind our back (reconcile), as opposed to provisioning a new user.
+type createPayload struct {
+	Recreate bool `json:"recreate,omitempty"`
+}
+
 // deletePayload is what a delete job needs once the local user is gone.
 type deletePayload struct {
 	Username     string `json:"username"`
@@ -45,7 +51,9 @@ func (p *Provisioner) runCreate(ctx context.Context, job db.ProvisioningJob) err
 		p.fail(ctx, job.ID, job.Kind, job.Attempts, err)
 		return err
 	}
-	_, err = p.create(ctx, row, job.ID, job.Attempts)
+	var pl createPayload
+	_ = json.Unmarshal(job.Payload, &pl) // an unreadable payload is a plain create
+	_, err = p.create(ctx, row, job.ID, job.Attempts, !pl.Recreate)
 	return err
 }
 

@@ -36,7 +36,8 @@ type Stats struct {
 	Depth int64
 	// OldestAge is how long the oldest waiting job has waited.
 	OldestAge time.Duration
-	// Attempts is how many calls to Vonage this process made for jobs.
+	// Attempts is how many job attempts this process sent to Vonage (one
+	// attempt may take two calls: a look-up and the change).
 	Attempts int64
 	// Succeeded is how many jobs this process completed.
 	Succeeded int64

@@ -87,17 +87,19 @@ func (p *Provisioner) inlineDelay() time.Duration { return p.timeout + 5*time.Se
 func (p *Provisioner) Provision(ctx context.Context, row db.User, jobID int64) (db.User, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	return p.create(ctx, row, jobID, 0)
+	return p.create(ctx, row, jobID, 0, true)
 }
 
 // create makes the Vonage user for row and marks row provisioned,
 // completing job jobID, which has failed attempts times before. A duplicate
 // name at Vonage is adopted only when the remote user names row as its
 // owner (our own earlier attempt that crashed before its commit); otherwise
-// the name belongs to someone else, the local user and its jobs are
-// removed, and CodeUsernameTaken is returned. Any other failure is recorded
-// on the job for a retry and returned, with row unchanged.
-func (p *Provisioner) create(ctx context.Context, row db.User, jobID int64, attempts int32) (db.User, error) {
+// the name belongs to someone else and CodeUsernameTaken is returned: for a
+// new user (fresh) the local user and its jobs are removed, so a refused
+// sign-up leaves nothing behind; a user re-created by reconcile is kept,
+// still pending, for a person to sort out. Any other failure is recorded on
+// the job for a retry and returned, with row unchanged.
+func (p *Provisioner) create(ctx context.Context, row db.User, jobID int64, attempts int32, fresh bool) (db.User, error) {
 	if err := p.gate(); err != nil {
 		p.fail(ctx, jobID, JobCreate, attempts, err)
 		return row, err
@@ -114,6 +116,10 @@ func (p *Provisioner) create(ctx context.Context, row db.User, jobID int64, atte
 		p.observe(err)
 		if sdkauth.ErrorCode(err) == sdkauth.CodeUsernameTaken {
 			p.audit.Record(ctx, auth.Event{Type: auth.EventUsernameTaken, UserID: row.ID, Username: row.Username})
+			if !fresh {
+				p.fail(ctx, jobID, JobCreate, max(attempts, 9), err)
+				return row, err
+			}
 			return row, p.discard(context.WithoutCancel(ctx), row.ID, err)
 		}
 	}

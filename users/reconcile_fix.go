@@ -45,13 +45,15 @@ func (r *Reconciler) recreate(ctx context.Context, row db.User, d *Drift) error 
 		if row, err = q.MarkUserPending(ctx, row.ID); err != nil {
 			return err
 		}
-		jobID, err = enqueue(ctx, q, row.ID, JobCreate, nil, r.prov.inlineDelay())
+		jobID, err = enqueue(ctx, q, row.ID, JobCreate, []byte(`{"recreate":true}`), r.prov.inlineDelay())
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	row, err = r.prov.Provision(ctx, row, jobID)
+	pctx, cancel := context.WithTimeout(ctx, r.prov.timeout)
+	defer cancel()
+	row, err = r.prov.create(pctx, row, jobID, 0, false)
 	if err != nil {
 		return err
 	}

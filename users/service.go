@@ -125,6 +125,9 @@ func (s *Service) create(ctx context.Context, in SignUpInput, hash string) (User
 		if db.IsUniqueViolation(err, "users_username_key") {
 			return errUsernameTaken()
 		}
+		if db.IsForeignKeyViolation(err) { // the policy was deleted since the caller checked it
+			return sdkauth.Invalid(sdkauth.FieldError{Name: "policy", Reason: "names no policy"})
+		}
 		if err != nil {
 			return err
 		}

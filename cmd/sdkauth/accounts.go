@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
 )
@@ -35,13 +36,16 @@ func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 		sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace}, audit),
 		prov:     prov,
 		users: users.NewService(users.ServiceConfig{
-			Pool:            pool,
-			Hasher:          hasher,
-			Provisioner:     prov,
-			Throttle:        throttle,
-			Audit:           audit,
-			Log:             log,
-			NameReservation: cfg.TokenMaxTTL,
+			Pool:        pool,
+			Hasher:      hasher,
+			Provisioner: prov,
+			Throttle:    throttle,
+			Audit:       audit,
+			Log:         log,
+			// Until every token naming the user has expired: at most
+			// SDKAUTH_TOKEN_MAX_TTL under client-sdk, but an admin policy
+			// may allow up to Vonage's 24 h, so the longer of the two.
+			NameReservation: max(cfg.TokenMaxTTL, keys.MaxTTL),
 			DefaultPolicy:   cfg.DefaultPolicy,
 		}),
 		worker: users.NewWorker(prov, users.WorkerConfig{}),

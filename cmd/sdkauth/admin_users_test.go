@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -164,5 +165,95 @@ func TestAdminMintsUserTokensForBackends(t *testing.T) {
 	}
 	if r := s.postJSON("/v1/admin/users/"+id+"/token", `{}`, "Authorization", admin); r.Status != http.StatusForbidden {
 		t.Fatalf("admin scope alone minted a user token: %d", r.Status)
+	}
+}
+
+func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
+	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
+	admin := s.adminAuth("admin")
+	body := s.signup("new-user", "correct horse battery")
+	id := body["user"].(map[string]any)["id"].(string)
+	refresh := body["refresh_token"].(string)
+
+	// Revoking every session makes the refresh token fail.
+	r := s.do(http.MethodDelete, "/v1/admin/users/"+id+"/sessions", "", nil, "Authorization", admin)
+	if r.Status != http.StatusOK || r.JSON(t)["revoked"] != float64(1) {
+		t.Fatalf("revoke sessions: %d %s", r.Status, r.Body)
+	}
+	if r := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
+		t.Fatalf("refresh after revoke: %d %s", r.Status, r.Body)
+	}
+
+	// A disabled user's login answers exactly as a wrong password does.
+	patched := s.do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"disabled":true,"display_name":"Renamed By An Admin"}`), "Authorization", admin)
+	if patched.Status != http.StatusOK || patched.JSON(t)["display_name"] != "Renamed By An Admin" {
+		t.Fatalf("patch: %d %s", patched.Status, patched.Body)
+	}
+	disabled := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
+	wrong := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"not the password"}})
+	if disabled.Status != http.StatusBadRequest || disabled.JSON(t)["error"] != "invalid_grant" || withoutRequestID(t, disabled) != withoutRequestID(t, wrong) {
+		t.Fatalf("disabled login: %d %s\nwrong password: %s", disabled.Status, disabled.Body, wrong.Body)
+	}
+	if r := s.do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"policy":"no-such-policy","display_name":"Not Written"}`), "Authorization", admin); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"policy"`) {
+		t.Fatalf("unknown policy: %d %s", r.Status, r.Body)
+	}
+	if got := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin).JSON(t); got["display_name"] != "Renamed By An Admin" {
+		t.Fatalf("a refused patch wrote: %v", got)
+	}
+	if r := s.do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"disabled":false}`), "Authorization", admin); r.Status != http.StatusOK {
+		t.Fatalf("enable: %d %s", r.Status, r.Body)
+	}
+	if r := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}}); r.Status != http.StatusOK {
+		t.Fatalf("login after re-enabling: %d %s", r.Status, r.Body)
+	}
+
+	// Deleting removes the user here and, through the outbox, at Vonage.
+	if r := s.do(http.MethodDelete, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+		t.Fatalf("get after delete: %d", r.Status)
+	}
+	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
+
+	// Every admin action is in the audit log with the acting client.
+	rows, err := s.App.pool.Query(context.Background(), "SELECT event, actor FROM audit_log WHERE actor LIKE 'client:%' ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for rows.Next() {
+		var ev, actor string
+		if err := rows.Scan(&ev, &actor); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, ev)
+	}
+	want := []string{"logout", "profile_updated", "user_updated", "user_updated", "user_deleted"}
+	if strings.Join(events, ",") != strings.Join(want, ",") {
+		t.Fatalf("admin audit events %v, want %v", events, want)
+	}
+	var cli int
+	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE actor = 'cli' AND event = 'client_created'").Scan(&cli); err != nil || cli != 1 {
+		t.Fatalf("client creation by the CLI is not audited: %d %v", cli, err)
+	}
+}
+
+func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
+	s := newStack(t, nil)
+	id, secret := s.newClient("admin")
+	var last response
+	for range 30 {
+		last = s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(id, "not-the-secret"))
+		if last.Status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" || last.JSON(t)["code"] != "rate_limited" {
+		t.Fatalf("30 bad secrets: %d %s", last.Status, last.Body)
+	}
+	// The valid secret is never throttled.
+	if r := s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(id, secret)); r.Status != http.StatusOK {
+		t.Fatalf("valid secret while failures are delayed: %d %s", r.Status, r.Body)
 	}
 }

@@ -70,7 +70,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	h := api.NewRouter(api.Deps{
 		Pool:     pool,
 		Users:    acc.users,
-		Clients:  auth.NewClients(pool),
+		Clients:  auth.NewClients(pool, acc.throttle, acc.audit),
+		Audit:    acc.audit,
 		Sessions: acc.sessions,
 		Policies: policies,
 		Minter:   minter,

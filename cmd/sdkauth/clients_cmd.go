@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +16,16 @@ import (
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
 )
+
+// cliActor marks audit rows of changes made with the command line.
+const cliActor = "cli"
+
+// cliClients returns the service clients store as the command line uses it:
+// audited, with the command line as the actor.
+func cliClients(ctx context.Context, pool *pgxpool.Pool) (context.Context, *auth.Clients) {
+	ctx = auth.WithClient(ctx, auth.Client{Actor: cliActor})
+	return ctx, auth.NewClients(pool, nil, auth.NewAudit(pool, slog.Default()))
+}
 
 // withPool runs fn with a pool on DATABASE_URL.
 func withPool(ctx context.Context, fn func(*pgxpool.Pool) error) error {
@@ -42,7 +53,8 @@ func clientsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withPool(cmd.Context(), func(pool *pgxpool.Pool) error {
-				cl, secret, err := auth.NewClients(pool).Create(cmd.Context(), name, splitList(scopes))
+				ctx, clients := cliClients(cmd.Context(), pool)
+				cl, secret, err := clients.Create(ctx, name, splitList(scopes))
 				if err != nil {
 					return err
 				}
@@ -62,7 +74,8 @@ func clientsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withPool(cmd.Context(), func(pool *pgxpool.Pool) error {
-				cls, err := auth.NewClients(pool).List(cmd.Context())
+				ctx, clients := cliClients(cmd.Context(), pool)
+				cls, err := clients.List(ctx)
 				if err != nil {
 					return err
 				}
@@ -86,7 +99,8 @@ func clientsCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withPool(cmd.Context(), func(pool *pgxpool.Pool) error {
-				cl, secret, err := auth.NewClients(pool).RotateSecret(cmd.Context(), args[0])
+				ctx, clients := cliClients(cmd.Context(), pool)
+				cl, secret, err := clients.RotateSecret(ctx, args[0])
 				if err != nil {
 					return err
 				}
@@ -102,7 +116,8 @@ func clientsCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withPool(cmd.Context(), func(pool *pgxpool.Pool) error {
-				if err := auth.NewClients(pool).Delete(cmd.Context(), args[0]); err != nil {
+				ctx, clients := cliClients(cmd.Context(), pool)
+				if err := clients.Delete(ctx, args[0]); err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "deleted", args[0])

@@ -17,7 +17,8 @@ import (
 	"github.com/sdkauth/sdkauth/keys"
 )
 
-// EventKeyRotated is the audit event of `sdkauth keys rotate`.
+// EventKeyRotated is the audit event of `sdkauth keys rotate`. Operators
+// query on it; never rename it.
 const EventKeyRotated = "key_rotated"
 
 // previousKeyLifetime is how long a demoted key keeps verifying: the

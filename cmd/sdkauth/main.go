@@ -31,7 +31,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), devCmd(), migrateCmd(), clientsCmd(), jwtCmd(), keysCmd(), appCmd())
+	root.AddCommand(serveCmd(), devCmd(), migrateCmd(), clientsCmd(), jwtCmd(), keysCmd(), appCmd(), usersCmd())
 	return root
 }
 
@@ -62,9 +62,6 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			if err := a.checkSchema(cmd.Context()); err != nil {
-				return err
-			}
 			return a.serve(cmd.Context(), nil)
 		},
 	}

@@ -125,6 +125,10 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 		t.Fatalf("%d requests failed during the rotation", failures.Load())
 	}
 	t.Logf("%d refresh-and-verify rounds, %d of them after the rotation", done.Load(), done.Load()-atRotation)
+	var audited int
+	if err := a.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE event = $1 AND detail LIKE '%new_kid='||$2||'%'", EventKeyRotated, newKID).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("%d audit rows for the rotation: %v", audited, err)
+	}
 
 	// New tokens work at Vonage; tokens from before are refused there, as
 	// Vonage keeps one key, but sdkauth accepts them until they expire.

@@ -1,6 +1,6 @@
 -- name: InsertAuditEvent :exec
-INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail)
-VALUES (@event, @user_id, @username, @session_id, @ip, @user_agent, @reason, @detail);
+INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail, actor)
+VALUES (@event, @user_id, @username, @session_id, @ip, @user_agent, @reason, @detail, @actor);
 
 -- name: ListAuditEvents :many
 -- ListAuditEvents returns the newest events first, optionally only those

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
+	"github.com/sdkauth/sdkauth/vonage"
+)
+
+// vonageAdmin is a Vonage client acting behind sdkauth's back.
+func (s *stack) vonageAdmin() *vonage.Client {
+	m := &keys.Minter{ApplicationID: s.AppID, Signer: keys.NewGoSigner(s.Key)}
+	return vonage.New(s.EmURL, func() (string, error) {
+		tok, _, err := m.AdminToken(10*time.Minute, nil)
+		return tok, err
+	})
+}
+
+// reconcile runs `sdkauth users reconcile -o json` with args and decodes
+// the report.
+func (s *stack) reconcile(args ...string) users.Report {
+	s.t.Helper()
+	s.t.Setenv("VONAGE_API_URL", s.EmURL)
+	s.t.Setenv("SDKAUTH_KEY_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(s.App.cfg.KeyEncryptionKey))
+	out, err := s.run(append([]string{"users", "reconcile", "-o", "json"}, args...)...)
+	if err != nil {
+		s.t.Fatalf("reconcile: %v\n%s", err, out)
+	}
+	var rep users.Report
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep); err != nil {
+		s.t.Fatalf("reconcile output: %v\n%s", err, out)
+	}
+	return rep
+}
+
+// driftByName indexes a report's drift as "kind name".
+func driftByName(rep users.Report) map[string]users.Drift {
+	m := map[string]users.Drift{}
+	for _, d := range rep.Drift {
+		m[d.Kind+" "+d.Username] = d
+	}
+	return m
+}
+
+func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	a := s.signup("new-user-a", goodPassword)
+	s.signup("new-user-b", goodPassword)
+	c := s.signup("new-user-c", goodPassword)
+	admin := s.vonageAdmin()
+	// Behind our back: new-user-a's Vonage user is deleted, others appear
+	// (more than a page of them, so reconcile must follow the next links),
+	// and new-user-c's local row is lost while its Vonage user stays.
+	if err := admin.DeleteUser(ctx, a["user"].(map[string]any)["vonage_user_id"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 101 {
+		if _, err := admin.CreateUser(ctx, vonage.User{Name: fmt.Sprintf("outsider-%03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	foreign := vonage.User{Name: "foreign-owned", Properties: &vonage.UserProperties{CustomData: map[string]any{users.OwnerKey: uuid.NewString()}}}
+	if _, err := admin.CreateUser(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.App.pool.Exec(ctx, "DELETE FROM users WHERE id = $1", userID(c)); err != nil {
+		t.Fatal(err)
+	}
+
+	rep := s.reconcile()
+	if rep.LocalUsers != 2 || rep.RemoteUsers != 2+101+1 {
+		t.Fatalf("counted %d local and %d remote users", rep.LocalUsers, rep.RemoteUsers)
+	}
+	d := driftByName(rep)
+	for _, want := range []string{"missing_remote new-user-a", "remote_only outsider-000", "remote_only outsider-100", "remote_only foreign-owned", "orphaned_remote new-user-c"} {
+		if _, ok := d[want]; !ok {
+			t.Errorf("no %q in %d drift entries", want, len(rep.Drift))
+		}
+	}
+	if len(rep.Drift) != 1+101+1+1 {
+		t.Fatalf("%d drift entries, want %d", len(rep.Drift), 104)
+	}
+	if got := len(s.Em.Users(s.AppID)); got != 104 {
+		t.Fatalf("a report without --fix changed Vonage: %d users", got)
+	}
+
+	fixed := driftByName(s.reconcile("--fix"))
+	if !fixed["missing_remote new-user-a"].Fixed || !fixed["orphaned_remote new-user-c"].Fixed {
+		t.Fatalf("not fixed: %+v %+v", fixed["missing_remote new-user-a"], fixed["orphaned_remote new-user-c"])
+	}
+	if fixed["remote_only foreign-owned"].Fixed || fixed["remote_only outsider-000"].Fixed {
+		t.Fatal("--fix claims to have fixed a user that is not ours")
+	}
+	names := map[string]map[string]any{}
+	for _, u := range s.Em.Users(s.AppID) {
+		names[u.Name] = u.Properties["custom_data"].(map[string]any)
+	}
+	if names["new-user-a"][users.OwnerKey] != userID(a) {
+		t.Fatalf("new-user-a was not re-created as ours: %v", names["new-user-a"])
+	}
+	if _, ok := names["new-user-c"]; ok {
+		t.Fatal("the orphan we created is still there")
+	}
+	if _, ok := names["foreign-owned"]; !ok || len(names) != 2+101+1 {
+		t.Fatalf("a Vonage user we did not create was deleted (%d users left)", len(names))
+	}
+	// The re-created user works end to end.
+	tok := s.mustLogin("new-user-a", goodPassword)
+	vid := tok["user"].(map[string]any)["vonage_user_id"].(string)
+	if vid != fixed["missing_remote new-user-a"].VonageUserID {
+		t.Fatalf("local user points at %s, reconcile made %s", vid, fixed["missing_remote new-user-a"].VonageUserID)
+	}
+	if r := s.emulatorDo("GET", "/v1/users/"+vid, tok["access_token"].(string)); r.Status != 200 {
+		t.Fatalf("the emulator refuses the re-created user's token: %d %s", r.Status, r.Body)
+	}
+	again := s.reconcile()
+	for _, dr := range again.Drift {
+		if dr.Kind != users.DriftRemoteOnly {
+			t.Fatalf("drift left after --fix: %+v", dr)
+		}
+	}
+}
+
+func TestReconcileRepairsFieldsNamesAndLinks(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, nil)
+	a := s.signup("new-user-a", goodPassword)
+	b := s.signup("new-user-b", goodPassword)
+	admin := s.vonageAdmin()
+	other, name := "Someone Else", "renamed-behind-our-back"
+	if _, err := admin.UpdateUser(ctx, a["user"].(map[string]any)["vonage_user_id"].(string), vonage.UserUpdate{DisplayName: &other}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.UpdateUser(ctx, b["user"].(map[string]any)["vonage_user_id"].(string), vonage.UserUpdate{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	d := driftByName(s.reconcile("--fix"))
+	if !d["fields_differ new-user-a"].Fixed || !d["renamed_remotely new-user-b"].Fixed || len(d) != 2 {
+		t.Fatalf("drift %+v", d)
+	}
+	for _, u := range s.Em.Users(s.AppID) {
+		if u.Name != "new-user-a" && u.Name != "new-user-b" || u.DisplayName != "" {
+			t.Fatalf("after --fix: %+v", u)
+		}
+	}
+	if rep := s.reconcile(); len(rep.Drift) != 0 {
+		t.Fatalf("drift left: %+v", rep.Drift)
+	}
+}
