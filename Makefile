@@ -4,6 +4,7 @@
 
 GO          ?= go
 SQLC_VERSION = v1.31.1
+STATICCHECK_VERSION = v0.8.2
 TEST_FLAGS  ?= -race -count=1 -timeout 15m
 
 .PHONY: all build run test lint generate clean bench bench-go
@@ -23,6 +24,7 @@ test: lint
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # Measures sdkauth against this machine's own RSA-2048 limit (openssl speed)
 # with a throwaway Postgres, the emulator and the server over loopback, and

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -146,4 +147,21 @@ func (m *Metrics) countSignup(c *gin.Context, result string) {
 		result = outcome(c)
 	}
 	m.signups.WithLabelValues(result).Inc()
+}
+
+// TimeSigner returns s with each signature timed into SignDuration.
+func (m *Metrics) TimeSigner(s keys.Signer) keys.Signer {
+	return timedSigner{Signer: s, obs: m.SignDuration}
+}
+
+type timedSigner struct {
+	keys.Signer
+	obs prometheus.Observer
+}
+
+func (t timedSigner) Sign(c keys.Claims) (string, error) {
+	start := time.Now()
+	tok, err := t.Signer.Sign(c)
+	t.obs.Observe(time.Since(start).Seconds())
+	return tok, err
 }

@@ -94,8 +94,8 @@ func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error
 	// rotates, so a refused ttl or acl leaves the refresh token usable.
 	var acl keys.ACL
 	var ttl time.Duration
-	r, err := h.Sessions.Refresh(ctx, req.RefreshToken, func(row db.User) error {
-		pol, err := h.Policies.Get(ctx, row.Policy)
+	r, err := h.Sessions.Refresh(ctx, req.RefreshToken, func(q *db.Queries, row db.User) error {
+		pol, err := h.Policies.GetWith(ctx, q, row.Policy)
 		if err != nil {
 			return err
 		}

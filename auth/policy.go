@@ -51,10 +51,17 @@ func NewPolicies(pool *pgxpool.Pool, defaultTTL, maxTTL time.Duration, audit *Au
 
 // Get returns the policy called name, or CodeNotFound.
 func (p *Policies) Get(ctx context.Context, name string) (Policy, error) {
+	return p.GetWith(ctx, db.New(p.pool), name)
+}
+
+// GetWith is Get through q, for callers inside a transaction: taking a
+// second pool connection while holding one can exhaust the pool under load
+// and deadlock every request.
+func (p *Policies) GetWith(ctx context.Context, q *db.Queries, name string) (Policy, error) {
 	if name == ClientSDK {
 		return p.builtin(), nil
 	}
-	row, err := db.New(p.pool).GetPolicy(ctx, name)
+	row, err := q.GetPolicy(ctx, name)
 	if db.IsNotFound(err) {
 		return Policy{}, sdkauth.Errorf(sdkauth.CodeNotFound, "No policy called %q.", name)
 	}

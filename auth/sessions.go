@@ -74,12 +74,13 @@ type Refreshed struct {
 // within the grace window gets a fresh token in the same session; after it,
 // the whole session is revoked. A user still waiting for provisioning gets
 // CodeProvisioningPending and the token is not consumed. authorize, when
-// not nil, sees the user before the token is rotated; its error is returned
+// not nil, sees the user before the token is rotated, with the transaction's
+// queries (it must not take another pool connection); its error is returned
 // as it is and leaves the token unconsumed, so a request the caller cannot
 // serve (a bad ttl, say) does not cost the client its session.
 // It returns CodeInvalidGrant (unknown, revoked, expired, disabled user),
 // CodeRefreshTokenReused, CodeProvisioningPending or authorize's error.
-func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.User) error) (Refreshed, error) {
+func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(*db.Queries, db.User) error) (Refreshed, error) {
 	hash := hashToken(token)
 	next, nextHash := newRefreshToken()
 	var out Refreshed
@@ -108,7 +109,7 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 			return s.audit.RecordTx(ctx, q, Event{Type: EventRefreshTokenReused, UserID: row.User.ID, Username: row.User.Username, SessionID: row.SessionID})
 		}
 		if authorize != nil {
-			if err := authorize(row.User); err != nil {
+			if err := authorize(q, row.User); err != nil {
 				return err
 			}
 		}

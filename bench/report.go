@@ -236,7 +236,8 @@ func (r *report) markdown() string {
 		p.MemoryKiB, p.Iterations, p.Parallelism, r.Argon2Rate, m.GOMAXPROCS)
 
 	w("## In-process mint rate\n\n")
-	w("`keys.Minter.UserToken` (claims, ACL check, jti, signature) with the default Client SDK ACL on %d goroutines for 5 s.\n\n", m.GOMAXPROCS)
+	w("`keys.Minter.UserToken` (claims, ACL check, jti, signature) with the default Client SDK ACL, GOMAXPROCS %d, %d goroutines, for 5 s (two per core: see `mintGoroutinesPerCore` in bench/ceiling.go).\n\n",
+		m.GOMAXPROCS, mintGoroutinesPerCore*m.GOMAXPROCS)
 	w("| signer | tokens/s | of ceiling |\n|---|---:|---:|\n")
 	for _, mr := range r.Mint {
 		if mr.Note != "" {
@@ -274,6 +275,16 @@ func (r *report) markdown() string {
 			float64(ph.PeakRSS)/(1<<20))
 	}
 	w("\nCPU percentages are of one core over the phase's wall time; %d cores make %d%%.\n", m.CPUs, 100*m.CPUs)
+	w("\nCPU per successful request (ms), the measure least disturbed by other load on the machine; RSA-2048 signing alone costs about %s of it.\n\n", signCost(r.Ceiling, m.CPUs))
+	w("| phase | sdkauth | Postgres | load generator | total |\n|---|---:|---:|---:|---:|\n")
+	for _, ph := range r.Phases {
+		if ph.OK == 0 || ph.Offered > 0 {
+			continue
+		}
+		per := func(cpu float64) float64 { return 1000 * cpu / float64(ph.OK) }
+		w("| %s | %.2f | %.2f | %.2f | %.2f |\n", ph.Name, per(ph.ServerCPU), per(ph.PostgresCPU), per(ph.LoadgenCPU),
+			per(ph.ServerCPU+ph.PostgresCPU+ph.LoadgenCPU))
+	}
 	for _, s := range r.Skipped {
 		w("\nSkipped: %s\n", s)
 	}
@@ -287,6 +298,14 @@ func (r *report) markdown() string {
 	}
 	w("\nReproduce: `make bench` (flags: `go run ./bench -h`).\n")
 	return b.String()
+}
+
+// signCost is the CPU one signature takes at the ceiling's rate.
+func signCost(ceiling float64, cpus int) string {
+	if ceiling <= 0 {
+		return "(unknown: no ceiling)"
+	}
+	return fmt.Sprintf("%.2f ms", 1000*float64(cpus)/ceiling)
 }
 
 // pct is cpu seconds as a percentage of one core over wall.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
 // adminAuth returns the Authorization header of a new client with scopes.
@@ -255,5 +257,53 @@ func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
 	// The valid secret is never throttled.
 	if r := s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(id, secret)); r.Status != http.StatusOK {
 		t.Fatalf("valid secret while failures are delayed: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestRefreshUnderAStoredPolicyDoesNotExhaustThePool guards against reading
+// the policy on a second connection while the refresh transaction holds
+// one: with a small pool, concurrent refreshes then wait on each other
+// forever.
+func TestRefreshUnderAStoredPolicyDoesNotExhaustThePool(t *testing.T) {
+	s := newStack(t, map[string]string{"DATABASE_URL": dbtest.NewURL(t) + "&pool_max_conns=2"})
+	admin := s.adminAuth("admin")
+	put := s.do(http.MethodPut, "/v1/admin/policies/agent", "application/json",
+		strings.NewReader(`{"acl":{"paths":{"/*/conversations/**":{}}},"max_ttl":3600}`), "Authorization", admin)
+	if put.Status != http.StatusCreated && put.Status != http.StatusOK {
+		t.Fatalf("put policy: %d %s", put.Status, put.Body)
+	}
+	if r := s.postJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery", "policy": "agent"}, "Authorization", admin); r.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	var tokens []string
+	for range 6 {
+		r := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
+		if r.Status != http.StatusOK {
+			t.Fatalf("login: %d %s", r.Status, r.Body)
+		}
+		tokens = append(tokens, r.JSON(t)["refresh_token"].(string))
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan string, len(tokens))
+	for _, tok := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := client.PostForm(s.URL+"/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}})
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				errs <- res.Status
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error("concurrent refresh:", e)
 	}
 }

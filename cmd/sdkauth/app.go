@@ -55,7 +55,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	// The ring is the Signer, so a rotation reaches the minter (and the
 	// admin tokens for Vonage) without rewiring anything.
-	minter := &keys.Minter{ApplicationID: cfg.ApplicationID, Signer: sk.ring}
+	_, signerName, err := keys.SignerFunc(cfg.Signer)
+	if err != nil {
+		sk.stop()
+		pool.Close()
+		return nil, err
+	}
+	metrics := api.NewMetrics(signerName)
+	minter := &keys.Minter{ApplicationID: cfg.ApplicationID, Signer: metrics.TimeSigner(sk.ring)}
 	client := vonage.New(cfg.VonageAPIURL, cachedAdminTokens(minter),
 		vonage.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 		vonage.WithUserAgent("sdkauth"))
@@ -67,6 +74,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		KeyLen:      32,
 	}, 2*time.Second)
 	acc := newAccounts(cfg, pool, client, hasher, log)
+	metrics.WatchProvisioning(acc.prov.Stats)
 	h := api.NewRouter(api.Deps{
 		Pool:     pool,
 		Users:    acc.users,
@@ -83,6 +91,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:         log,
 		AdminTokenTTL:  cfg.TokenTTL,
 		TrustedProxies: cfg.TrustedProxies,
+		Metrics:        metrics,
 	})
 	log.Info("signing key loaded", "kid", sk.ring.KeyID(), "application_id", cfg.ApplicationID)
 	return &app{cfg: cfg, log: log, pool: pool, handler: h, keys: sk, accounts: acc}, nil

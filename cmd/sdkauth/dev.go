@@ -158,12 +158,17 @@ Try it in another terminal:
   # 6. The public key that verifies every token
   curl -s {{BASE}}/.well-known/jwks.json
 
-  # 7. A backend service: create a client (its secret is shown once), then get an admin JWT
+  # 7. A backend service and admin tool: create a client (its secret is shown once), then get an admin JWT
   export DATABASE_URL='{{DB}}'
-  CLIENT=$(go run ./cmd/sdkauth clients create --name billing-service --scopes tokens:admin --output json)
+  CLIENT=$(go run ./cmd/sdkauth clients create --name backend --scopes admin,tokens:admin,tokens:user --output json)
   CLIENT_ID=$(echo "$CLIENT" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
   CLIENT_SECRET=$(echo "$CLIENT" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
   curl -s {{BASE}}/v1/token -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials
+
+  # 8. The admin API: list users (cursor-paginated), mint a token for one
+  curl -s "{{BASE}}/v1/admin/users?page_size=10" -u "$CLIENT_ID:$CLIENT_SECRET"
+  USER_ID=$(curl -s "{{BASE}}/v1/admin/users?username=new-user" -u "$CLIENT_ID:$CLIENT_SECRET" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+  curl -s -X POST "{{BASE}}/v1/admin/users/$USER_ID/token" -u "$CLIENT_ID:$CLIENT_SECRET" -H 'Content-Type: application/json' -d '{"ttl":600}'
 
 Ctrl-C stops everything.
 `))

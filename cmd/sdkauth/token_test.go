@@ -157,3 +157,30 @@ func TestProbes(t *testing.T) {
 		t.Fatalf("docs %d", r.Status)
 	}
 }
+
+func TestMetricsCountWhatHappens(t *testing.T) {
+	s := newStack(t, nil)
+	s.signup("new-user", "correct horse battery")
+	s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
+	r := s.do(http.MethodGet, "/metrics", "", nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("metrics: %d", r.Status)
+	}
+	body := string(r.Body)
+	for _, want := range []string{
+		`sdkauth_signups_total{outcome="provisioned"} 1`,
+		`sdkauth_token_requests_total{grant="password",outcome="invalid_credentials"} 1`,
+		`sdkauth_http_requests_total{method="POST",route="/v1/signup",status="201"} 1`,
+		`sdkauth_jwt_sign_duration_seconds_count`,
+		`sdkauth_signer_info{signer=`,
+		`sdkauth_provisioning_queue_depth 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, "correct horse battery") {
+		t.Fatal("a password reached the metrics")
+	}
+}

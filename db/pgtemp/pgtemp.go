@@ -83,7 +83,8 @@ func Start(ctx context.Context, opt Options) (*Cluster, error) {
 			return nil, err
 		}
 		c.cred = cred
-		if err := os.Chmod(dir, 0o700); err == nil {
+		err = os.Chmod(dir, 0o700)
+		if err == nil {
 			err = os.Chown(dir, int(cred.Uid), int(cred.Gid))
 		}
 		if err != nil {
