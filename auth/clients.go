@@ -49,6 +49,7 @@ type Clients struct {
 	pool     *pgxpool.Pool
 	throttle *Throttle
 	audit    *Audit
+	cache    clientCache
 }
 
 // NewClients returns a Clients store. Failed authentications are throttled
@@ -121,8 +122,10 @@ func (c *Clients) List(ctx context.Context) ([]ServiceClient, error) {
 }
 
 // RotateSecret replaces a client's secret and returns the new one; the old
-// one stops working at once. It returns CodeNotFound for an unknown id.
+// one stops working at once on this replica and within clientCacheTTL on
+// the others. It returns CodeNotFound for an unknown id.
 func (c *Clients) RotateSecret(ctx context.Context, id string) (ServiceClient, string, error) {
+	defer c.cache.evict(id) // after the commit, so no reader re-caches the old row
 	secret, hash := newSecret()
 	var row db.ServiceClient
 	err := db.WithTx(ctx, c.pool, func(q *db.Queries) error {
@@ -142,8 +145,11 @@ func (c *Clients) RotateSecret(ctx context.Context, id string) (ServiceClient, s
 	return clientFromRow(row), secret, nil
 }
 
-// Delete removes a client. It returns CodeNotFound for an unknown id.
+// Delete removes a client; like a rotated secret, its secret stops working
+// at once here and within clientCacheTTL elsewhere. It returns
+// CodeNotFound for an unknown id.
 func (c *Clients) Delete(ctx context.Context, id string) error {
+	defer c.cache.evict(id) // after the commit, so no reader re-caches the row
 	return db.WithTx(ctx, c.pool, func(q *db.Queries) error {
 		n, err := q.DeleteServiceClient(ctx, id)
 		if err != nil {
@@ -182,10 +188,18 @@ func (c *Clients) Authenticate(ctx context.Context, id, secret string) (ServiceC
 }
 
 func (c *Clients) verify(ctx context.Context, id, secret string) (ServiceClient, error) {
-	row, err := db.New(c.pool).GetServiceClient(ctx, id)
-	found := err == nil
-	if err != nil && !db.IsNotFound(err) {
-		return ServiceClient{}, err
+	now := time.Now()
+	row, found := c.cache.get(id, now)
+	if !found {
+		var err error
+		row, err = db.New(c.pool).GetServiceClient(ctx, id)
+		found = err == nil
+		if err != nil && !db.IsNotFound(err) {
+			return ServiceClient{}, err
+		}
+		if found {
+			c.cache.put(row, now)
+		}
 	}
 	want := row.SecretHash
 	if !found {
