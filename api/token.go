@@ -89,21 +89,34 @@ func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error
 	if err := required(map[string]string{"refresh_token": req.RefreshToken}); err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	// The grant is checked against the user's policy before the token
-	// rotates, so a refused ttl or acl leaves the refresh token usable.
 	var acl keys.ACL
 	var ttl time.Duration
-	r, err := h.Sessions.Refresh(ctx, req.RefreshToken, func(q *db.Queries, row db.User) error {
-		pol, err := h.Policies.GetWith(ctx, q, row.Policy)
+	grantUnder := func(row db.Policy) error {
+		pol, err := h.Policies.FromRow(row)
 		if err != nil {
 			return err
 		}
 		acl, ttl, err = h.Policies.Grant(pol, g.TTL, g.ACL)
 		return err
-	})
+	}
+	// A ttl or acl may be refused, so such a request is checked against the
+	// user's policy before the token rotates, and a refusal leaves the
+	// refresh token usable. Without them nothing can be refused (the policy
+	// exists by foreign key, and Grant caps the default ttl at the policy's
+	// maximum), so the grant is worked out afterwards and Refresh may rotate
+	// in a single statement.
+	var authorize func(db.User, db.Policy) error
+	if g.TTL != 0 || g.ACL != nil {
+		authorize = func(_ db.User, pol db.Policy) error { return grantUnder(pol) }
+	}
+	r, err := h.Sessions.Refresh(c.Request.Context(), req.RefreshToken, authorize)
 	if err != nil {
 		return err
+	}
+	if authorize == nil {
+		if err := grantUnder(r.Policy); err != nil {
+			return err
+		}
 	}
 	u := users.FromRow(r.User)
 	tok, claims, err := h.Minter.UserToken(u.Username, acl, ttl)

@@ -95,7 +95,8 @@ func benchSession(b *testing.B, pool *pgxpool.Pool, s *auth.Sessions) string {
 
 // BenchmarkSessionsRefresh is one rotation as the refresh grant does it,
 // audit record included, against the test Postgres (fsync off): its time is
-// mostly round trips, which is what a leaner rotation would cut.
+// mostly round trips: a fresh token rotates in one statement (see
+// Sessions.Refresh).
 func BenchmarkSessionsRefresh(b *testing.B) {
 	pool := dbtest.New(b)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second},

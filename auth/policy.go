@@ -51,22 +51,26 @@ func NewPolicies(pool *pgxpool.Pool, defaultTTL, maxTTL time.Duration, audit *Au
 
 // Get returns the policy called name, or CodeNotFound.
 func (p *Policies) Get(ctx context.Context, name string) (Policy, error) {
-	return p.GetWith(ctx, db.New(p.pool), name)
-}
-
-// GetWith is Get through q, for callers inside a transaction: taking a
-// second pool connection while holding one can exhaust the pool under load
-// and deadlock every request.
-func (p *Policies) GetWith(ctx context.Context, q *db.Queries, name string) (Policy, error) {
 	if name == ClientSDK {
 		return p.builtin(), nil
 	}
-	row, err := q.GetPolicy(ctx, name)
+	row, err := db.New(p.pool).GetPolicy(ctx, name)
 	if db.IsNotFound(err) {
 		return Policy{}, sdkauth.Errorf(sdkauth.CodeNotFound, "No policy called %q.", name)
 	}
 	if err != nil {
 		return Policy{}, err
+	}
+	return fromRow(row)
+}
+
+// FromRow returns the policy that row, read along with a user (see
+// Sessions.Refresh), stands for: client-sdk's row only anchors the users'
+// foreign key, so its ACL and maximum TTL come from configuration. It
+// returns an error only for a stored ACL that no longer parses.
+func (p *Policies) FromRow(row db.Policy) (Policy, error) {
+	if row.Name == ClientSDK {
+		return p.builtin(), nil
 	}
 	return fromRow(row)
 }

@@ -52,10 +52,11 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 
 const lockRefreshToken = `-- name: LockRefreshToken :one
 SELECT t.session_id, t.rotated_at, s.refreshed_at, s.expires_at, s.revoked_at,
-       u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, u.tokens_valid_after, now()::timestamptz AS now
+       u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, u.tokens_valid_after, p.name, p.acl, p.max_ttl, p.created_at, p.updated_at, now()::timestamptz AS now
 FROM refresh_tokens t
 JOIN sessions s ON s.id = t.session_id
 JOIN users u ON u.id = s.user_id
+JOIN policies p ON p.name = u.policy
 WHERE t.token_hash = $1
 FOR UPDATE OF t
 `
@@ -67,11 +68,13 @@ type LockRefreshTokenRow struct {
 	ExpiresAt   time.Time
 	RevokedAt   *time.Time
 	User        User
+	Policy      Policy
 	Now         time.Time
 }
 
-// LockRefreshToken finds a refresh token with its session and user and
-// locks the token row, so that concurrent rotations of one token serialise.
+// LockRefreshToken finds a refresh token with its session, user and the
+// user's policy, and locks the token row, so that concurrent rotations of
+// one token serialise.
 func (q *Queries) LockRefreshToken(ctx context.Context, tokenHash []byte) (LockRefreshTokenRow, error) {
 	row := q.db.QueryRow(ctx, lockRefreshToken, tokenHash)
 	var i LockRefreshTokenRow
@@ -93,6 +96,11 @@ func (q *Queries) LockRefreshToken(ctx context.Context, tokenHash []byte) (LockR
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
 		&i.User.TokensValidAfter,
+		&i.Policy.Name,
+		&i.Policy.Acl,
+		&i.Policy.MaxTtl,
+		&i.Policy.CreatedAt,
+		&i.Policy.UpdatedAt,
 		&i.Now,
 	)
 	return i, err
@@ -160,6 +168,109 @@ UPDATE users SET tokens_valid_after = date_trunc('second', now()) WHERE id = $1
 func (q *Queries) RevokeUserTokensBefore(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, revokeUserTokensBefore, id)
 	return err
+}
+
+const rotateFreshRefreshToken = `-- name: RotateFreshRefreshToken :one
+WITH live AS (
+    SELECT t.session_id, u.id AS user_id, u.username
+    FROM refresh_tokens t
+    JOIN sessions s ON s.id = t.session_id
+    JOIN users u ON u.id = s.user_id
+    WHERE t.token_hash = $1
+      AND t.rotated_at IS NULL
+      AND s.revoked_at IS NULL
+      AND now() < s.expires_at
+      AND now() < s.refreshed_at + make_interval(secs => $2::float8)
+      AND NOT u.disabled
+      AND u.provisioning <> 'pending'
+    FOR UPDATE OF t
+), rotated AS (
+    INSERT INTO refresh_tokens (token_hash, session_id)
+    SELECT h.token_hash, live.session_id
+    FROM live CROSS JOIN (VALUES ($1::bytea), ($3::bytea)) AS h (token_hash)
+    ON CONFLICT (token_hash) DO UPDATE SET rotated_at = now()
+), touched AS (
+    UPDATE sessions SET refreshed_at = now()
+    FROM live
+    WHERE sessions.id = live.session_id
+), audited AS (
+    INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, actor)
+    SELECT $4::text, live.user_id, live.username, live.session_id, $5::text, $6::text, $7::text
+    FROM live
+    WHERE $8::boolean
+)
+SELECT live.session_id, u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, u.tokens_valid_after, p.name, p.acl, p.max_ttl, p.created_at, p.updated_at
+FROM live
+JOIN users u ON u.id = live.user_id
+JOIN policies p ON p.name = u.policy
+`
+
+type RotateFreshRefreshTokenParams struct {
+	TokenHash   []byte
+	IdleSeconds float64
+	NextHash    []byte
+	Event       string
+	Ip          string
+	UserAgent   string
+	Actor       string
+	Audit       bool
+}
+
+type RotateFreshRefreshTokenRow struct {
+	SessionID uuid.UUID
+	User      User
+	Policy    Policy
+}
+
+// RotateFreshRefreshToken is the common refresh in one statement, so in one
+// round trip and without an explicit transaction: a token not yet rotated,
+// in a live session (not revoked, not past expires_at, refreshed within the
+// idle window), of a user who is neither disabled nor waiting for
+// provisioning. It marks the token rotated, stores next_hash in the same
+// session, touches the session and, when audit is true, records event as
+// Audit.RecordTx would. Any other token gets no row and nothing changes,
+// leaving the caller's transaction to work out why (grace, reuse, pending,
+// invalid). A concurrent rotation of the same token waits on the row lock,
+// then re-reads the row as rotated and gets no row either.
+//
+// refresh_tokens is written once (the conflict rotates the presented token,
+// the insert stores the next one) because CockroachDB refuses a statement
+// that modifies one table twice unless every modification is a plain INSERT.
+// next_hash is 256 random bits, so the presented token is the only row that
+// can conflict.
+func (q *Queries) RotateFreshRefreshToken(ctx context.Context, arg RotateFreshRefreshTokenParams) (RotateFreshRefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, rotateFreshRefreshToken,
+		arg.TokenHash,
+		arg.IdleSeconds,
+		arg.NextHash,
+		arg.Event,
+		arg.Ip,
+		arg.UserAgent,
+		arg.Actor,
+		arg.Audit,
+	)
+	var i RotateFreshRefreshTokenRow
+	err := row.Scan(
+		&i.SessionID,
+		&i.User.ID,
+		&i.User.Username,
+		&i.User.PasswordHash,
+		&i.User.DisplayName,
+		&i.User.ImageUrl,
+		&i.User.VonageUserID,
+		&i.User.Provisioning,
+		&i.User.Policy,
+		&i.User.Disabled,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.User.TokensValidAfter,
+		&i.Policy.Name,
+		&i.Policy.Acl,
+		&i.Policy.MaxTtl,
+		&i.Policy.CreatedAt,
+		&i.Policy.UpdatedAt,
+	)
+	return i, err
 }
 
 const sweepSessions = `-- name: SweepSessions :execrows

@@ -6,15 +6,67 @@ VALUES ($1, $2, $3, $4, $5);
 INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2);
 
 -- name: LockRefreshToken :one
--- LockRefreshToken finds a refresh token with its session and user and
--- locks the token row, so that concurrent rotations of one token serialise.
+-- LockRefreshToken finds a refresh token with its session, user and the
+-- user's policy, and locks the token row, so that concurrent rotations of
+-- one token serialise.
 SELECT t.session_id, t.rotated_at, s.refreshed_at, s.expires_at, s.revoked_at,
-       sqlc.embed(u), now()::timestamptz AS now
+       sqlc.embed(u), sqlc.embed(p), now()::timestamptz AS now
 FROM refresh_tokens t
 JOIN sessions s ON s.id = t.session_id
 JOIN users u ON u.id = s.user_id
+JOIN policies p ON p.name = u.policy
 WHERE t.token_hash = $1
 FOR UPDATE OF t;
+
+-- name: RotateFreshRefreshToken :one
+-- RotateFreshRefreshToken is the common refresh in one statement, so in one
+-- round trip and without an explicit transaction: a token not yet rotated,
+-- in a live session (not revoked, not past expires_at, refreshed within the
+-- idle window), of a user who is neither disabled nor waiting for
+-- provisioning. It marks the token rotated, stores next_hash in the same
+-- session, touches the session and, when audit is true, records event as
+-- Audit.RecordTx would. Any other token gets no row and nothing changes,
+-- leaving the caller's transaction to work out why (grace, reuse, pending,
+-- invalid). A concurrent rotation of the same token waits on the row lock,
+-- then re-reads the row as rotated and gets no row either.
+--
+-- refresh_tokens is written once (the conflict rotates the presented token,
+-- the insert stores the next one) because CockroachDB refuses a statement
+-- that modifies one table twice unless every modification is a plain INSERT.
+-- next_hash is 256 random bits, so the presented token is the only row that
+-- can conflict.
+WITH live AS (
+    SELECT t.session_id, u.id AS user_id, u.username
+    FROM refresh_tokens t
+    JOIN sessions s ON s.id = t.session_id
+    JOIN users u ON u.id = s.user_id
+    WHERE t.token_hash = @token_hash
+      AND t.rotated_at IS NULL
+      AND s.revoked_at IS NULL
+      AND now() < s.expires_at
+      AND now() < s.refreshed_at + make_interval(secs => @idle_seconds::float8)
+      AND NOT u.disabled
+      AND u.provisioning <> 'pending'
+    FOR UPDATE OF t
+), rotated AS (
+    INSERT INTO refresh_tokens (token_hash, session_id)
+    SELECT h.token_hash, live.session_id
+    FROM live CROSS JOIN (VALUES (@token_hash::bytea), (@next_hash::bytea)) AS h (token_hash)
+    ON CONFLICT (token_hash) DO UPDATE SET rotated_at = now()
+), touched AS (
+    UPDATE sessions SET refreshed_at = now()
+    FROM live
+    WHERE sessions.id = live.session_id
+), audited AS (
+    INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, actor)
+    SELECT @event::text, live.user_id, live.username, live.session_id, @ip::text, @user_agent::text, @actor::text
+    FROM live
+    WHERE @audit::boolean
+)
+SELECT live.session_id, sqlc.embed(u), sqlc.embed(p)
+FROM live
+JOIN users u ON u.id = live.user_id
+JOIN policies p ON p.name = u.policy;
 
 -- name: MarkRefreshTokenRotated :exec
 UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = $1 AND rotated_at IS NULL;

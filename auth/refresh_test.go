@@ -1,0 +1,245 @@
+package auth_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sdkauth/sdkauth"
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/db/dbtest"
+)
+
+// statements is a pgx tracer that records what a pool sends: the sqlc query
+// name, or the first word of other SQL (begin, commit). It is how a test
+// tells a single statement from a transaction without a hook in the code.
+type statements struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	name := strings.ToLower(strings.Fields(d.SQL)[0])
+	if rest, ok := strings.CutPrefix(d.SQL, "-- name: "); ok {
+		name = strings.Fields(rest)[0]
+	}
+	s.mu.Lock()
+	s.names = append(s.names, name)
+	s.mu.Unlock()
+	return ctx
+}
+
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// take returns what was sent since the last take.
+func (s *statements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := s.names
+	s.names = nil
+	return names
+}
+
+// tracedPool returns a pool on a fresh database whose statements rec records.
+func tracedPool(t *testing.T, rec *statements) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = rec
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
+	rec := &statements{}
+	pool := tracedPool(t, rec)
+	client := auth.Client{IP: "192.0.2.7", UserAgent: "test-agent", Actor: "client:test"}
+	ctx := auth.WithClient(context.Background(), client)
+	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
+	user := newUser(t, pool, true)
+	r0, err := s.Start(ctx, user, auth.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rec.take()
+	fresh, err := s.Refresh(ctx, r0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); !slices.Equal(got, []string{"RotateFreshRefreshToken"}) {
+		t.Fatalf("a fresh token sent %q, want the one statement", got)
+	}
+	if fresh.User.ID != user || fresh.Policy.Name != auth.ClientSDK || len(fresh.RefreshToken) != 43 {
+		t.Fatalf("fresh rotation = %+v", fresh)
+	}
+
+	// r0 again, within the grace window: the statement finds it rotated and
+	// changes nothing, and the transaction hands out another token in the
+	// same session.
+	grace, err := s.Refresh(ctx, r0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.take()
+	if len(got) < 3 || got[0] != "RotateFreshRefreshToken" || got[1] != "begin" || got[2] != "LockRefreshToken" || got[len(got)-1] != "commit" {
+		t.Fatalf("a token within its grace window sent %q, want the statement, then the transaction", got)
+	}
+	if grace.SessionID != fresh.SessionID || grace.RefreshToken == fresh.RefreshToken || grace.Policy.Name != auth.ClientSDK {
+		t.Fatalf("grace rotation = %+v, first = %+v", grace, fresh)
+	}
+
+	// Something to authorize always takes the transaction, which is what
+	// lets a refusal leave the token unconsumed.
+	if _, err := s.Refresh(ctx, fresh.RefreshToken, func(db.User, db.Policy) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) == 0 || got[0] != "begin" {
+		t.Fatalf("a refresh with authorize sent %q, want a transaction", got)
+	}
+
+	// The statement's audit row is the one the transaction writes.
+	events, err := db.New(pool).ListAuditEvents(ctx, db.ListAuditEventsParams{UserID: &user, MaxRows: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 3 {
+		t.Fatalf("%d audit events, want 3: %+v", len(events), events)
+	}
+	oneStatement := events[2] // newest first
+	for _, e := range events[:2] {
+		if auditFields(e) != auditFields(oneStatement) {
+			t.Fatalf("audit rows differ:\n one statement %+v\n transaction   %+v", oneStatement, e)
+		}
+	}
+	if oneStatement.Event != auth.EventTokenRefreshed || oneStatement.Username == "" || oneStatement.SessionID == nil || *oneStatement.SessionID != fresh.SessionID ||
+		oneStatement.Ip != client.IP || oneStatement.UserAgent != client.UserAgent || oneStatement.Actor != client.Actor {
+		t.Fatalf("audit row %+v", oneStatement)
+	}
+}
+
+func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	// No grace: a token consumed by the refused attempt would count as
+	// reused on the next one and revoke the session.
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
+	policies := auth.NewPolicies(pool, 15*time.Minute, time.Hour, nil)
+	q := db.New(pool)
+	if _, err := q.InsertPolicy(ctx, db.InsertPolicyParams{Name: "short", Acl: []byte(`{"paths": {"/*/users/**": {}}}`), MaxTtl: 60}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		policy string
+		max    time.Duration // configured for client-sdk, stored for short
+		ask    time.Duration
+	}{
+		{auth.ClientSDK, time.Hour, 2 * time.Hour},
+		{"short", time.Minute, 2 * time.Minute},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			user := newUser(t, pool, true)
+			if _, err := q.SetUserPolicy(ctx, db.SetUserPolicyParams{ID: user, Policy: tc.policy}); err != nil {
+				t.Fatal(err)
+			}
+			r0, err := s.Start(ctx, user, auth.Client{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Refresh(ctx, r0, func(_ db.User, row db.Policy) error {
+				pol, err := policies.FromRow(row)
+				if err != nil {
+					return err
+				}
+				_, _, err = policies.Grant(pol, tc.ask, nil)
+				return err
+			})
+			if sdkauth.ErrorCode(err) != sdkauth.CodeValidation || !slices.Equal(fieldNames(err), []string{"ttl"}) {
+				t.Fatalf("ttl over the policy's maximum: got %v", err)
+			}
+			r, err := s.Refresh(ctx, r0, nil)
+			if err != nil {
+				t.Fatalf("the token after a refused grant: %v", err)
+			}
+			pol, err := policies.FromRow(r.Policy)
+			if err != nil || pol.Name != tc.policy || pol.MaxTTL != tc.max {
+				t.Fatalf("policy = %+v, %v; want %s with max %v", pol, err, tc.policy, tc.max)
+			}
+		})
+	}
+}
+
+// auditFields is what an audit row records, less its id and time.
+func auditFields(e db.AuditLog) string {
+	id := func(p *uuid.UUID) string {
+		if p == nil {
+			return "<nil>"
+		}
+		return p.String()
+	}
+	return fmt.Sprintf("%s %s %s %s %s %s %s %s %s", e.Event, id(e.UserID), e.Username, id(e.SessionID), e.Ip, e.UserAgent, e.Reason, e.Detail, e.Actor)
+}
+
+// TestConcurrentRefreshOneStatementThenGrace is TestConcurrentRefreshKeepsOneSession
+// seen from the wire: one statement rotates the token, and every other
+// request, having waited for its row lock or come after, finds it rotated
+// and takes the transaction's grace path.
+func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
+	rec := &statements{}
+	pool := tracedPool(t, rec)
+	ctx := context.Background()
+	s := auth.NewSessions(pool, testSessions, nil)
+	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+	const n = 20
+	var wg sync.WaitGroup
+	sessions := make(chan uuid.UUID, n)
+	for range n {
+		wg.Go(func() {
+			r, err := s.Refresh(ctx, r0, nil)
+			if err != nil {
+				t.Errorf("concurrent refresh: %v", err)
+			}
+			sessions <- r.SessionID
+		})
+	}
+	wg.Wait()
+	close(sessions)
+	first := <-sessions
+	for id := range sessions {
+		if id != first {
+			t.Fatalf("refreshes landed in sessions %v and %v", first, id)
+		}
+	}
+	var statements, transactions int
+	for _, name := range rec.take() {
+		switch name {
+		case "RotateFreshRefreshToken":
+			statements++
+		case "begin":
+			transactions++
+		}
+	}
+	if statements != n || transactions != n-1 {
+		t.Fatalf("%d single statements and %d transactions, want %d and %d", statements, transactions, n, n-1)
+	}
+}
