@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,9 @@ type SessionConfig struct {
 	// Grace is how long a rotated refresh token may still be presented
 	// (two tabs refreshing at once) before its reuse revokes the session.
 	Grace time.Duration
+	// Throttle, when not nil, charges each unknown refresh token to the
+	// caller's per-IP budget.
+	Throttle *Throttle
 }
 
 // Sessions starts sessions and rotates their refresh tokens. Refresh tokens
@@ -104,8 +108,20 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 		// No row means nothing was written, so the transaction may store
 		// nextHash itself.
 	}
-	return s.refreshTx(ctx, hash, next, nextHash, authorize)
+	out, err := s.refreshTx(ctx, hash, next, nextHash, authorize)
+	if errors.Is(err, errUnknownToken) {
+		// Guessing refresh tokens is hopeless (256 bits), but each guess
+		// costs a lookup, so unknown tokens draw on the caller's per-IP
+		// budget; valid ones never do.
+		if terr := s.cfg.Throttle.AllowIP(ctx, ClientFrom(ctx).IP); terr != nil {
+			return Refreshed{}, terr
+		}
+	}
+	return out, err
 }
+
+// errUnknownToken marks an invalid_grant for a token that names no session.
+var errUnknownToken = errors.New("unknown refresh token")
 
 // rotateFresh is Refresh's single statement (see RotateFreshRefreshToken in
 // db/queries/sessions.sql). It returns pgx.ErrNoRows, having changed
@@ -139,7 +155,7 @@ func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, next
 	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
 		row, err := q.LockRefreshToken(ctx, hash)
 		if db.IsNotFound(err) {
-			return errInvalidGrant()
+			return &sdkauth.Error{Code: sdkauth.CodeInvalidGrant, Message: "The refresh token is not valid.", Err: errUnknownToken}
 		}
 		if err != nil {
 			return err

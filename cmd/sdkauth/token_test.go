@@ -184,3 +184,22 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		t.Fatal("a password reached the metrics")
 	}
 }
+
+func TestUnknownRefreshTokensDrawOnThePerIPBudget(t *testing.T) {
+	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
+	body := s.signup("new-user", "correct horse battery")
+	var last response
+	for range 20 {
+		last = s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-refresh-token"}})
+		if last.Status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if last.Status != http.StatusTooManyRequests || last.JSON(t)["code"] != "rate_limited" || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("20 unknown refresh tokens: %d %s", last.Status, last.Body)
+	}
+	// A valid refresh token is never limited per IP.
+	if r := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}); r.Status != http.StatusOK {
+		t.Fatalf("a valid refresh token over the budget: %d %s", r.Status, r.Body)
+	}
+}
