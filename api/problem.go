@@ -107,7 +107,7 @@ func newProblem(e *sdkauth.Error) problem {
 		status = http.StatusBadRequest
 	}
 	return problem{
-		Type:              "https://sdkauth.dev/problems/" + e.Code,
+		Type:              "urn:sdkauth:problem:" + e.Code,
 		Title:             http.StatusText(status),
 		Status:            status,
 		Detail:            e.Message,
