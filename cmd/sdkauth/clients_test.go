@@ -94,13 +94,17 @@ func TestAdminAPIAcceptsOnlyBasicClientsWithAdminScope(t *testing.T) {
 		"wrong secret":     basic(adminID, "nope"),
 		"malformed basic":  "Basic !!!",
 	} {
-		r := s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", auth)
-		if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "invalid_client" {
-			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		for _, path := range []string{"/v1/admin/clients", "/v1/admin/users"} {
+			r := s.do(http.MethodGet, path, "", nil, "Authorization", auth)
+			if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "invalid_client" {
+				t.Errorf("%s on %s: %d %s", name, path, r.Status, r.Body)
+			}
 		}
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(tokID, tokSecret)); r.Status != http.StatusForbidden {
-		t.Errorf("client without admin: %d %s", r.Status, r.Body)
+	for _, path := range []string{"/v1/admin/clients", "/v1/admin/users"} {
+		if r := s.do(http.MethodGet, path, "", nil, "Authorization", basic(tokID, tokSecret)); r.Status != http.StatusForbidden {
+			t.Errorf("client without admin on %s: %d %s", path, r.Status, r.Body)
+		}
 	}
 	list := s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(adminID, adminSecret))
 	if list.Status != http.StatusOK || len(list.JSON(t)["clients"].([]any)) != 2 || strings.Contains(string(list.Body), adminSecret) {
