@@ -68,23 +68,26 @@ type Event struct {
 // Audit writes the audit log to Postgres. A nil *Audit records nothing, so
 // tools and tests that do not care need not wire one.
 type Audit struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+	batch *auditBatcher
 }
 
 // NewAudit returns an Audit writing through pool; failures to write are
 // logged on log.
 func NewAudit(pool *pgxpool.Pool, log *slog.Logger) *Audit {
-	return &Audit{pool: pool, log: log}
+	return &Audit{pool: pool, log: log, batch: &auditBatcher{pool: pool}}
 }
 
-// Record writes ev on its own. An audit row is a record, not a gate: a
-// failure to write it is logged and the request goes on.
+// Record writes ev on its own and returns once it is committed; rows
+// recorded at the same moment share a commit (see auditBatcher). An audit
+// row is a record, not a gate: a failure to write it is logged and the
+// request goes on.
 func (a *Audit) Record(ctx context.Context, ev Event) {
 	if a == nil {
 		return
 	}
-	if err := a.RecordTx(context.WithoutCancel(ctx), db.New(a.pool), ev); err != nil {
+	if err := a.batch.write(db.InsertAuditEventsParams(a.row(ctx, ev))); err != nil {
 		a.log.ErrorContext(ctx, "writing an audit event", "event", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }
@@ -95,8 +98,13 @@ func (a *Audit) RecordTx(ctx context.Context, q *db.Queries, ev Event) error {
 	if a == nil {
 		return nil
 	}
+	return q.InsertAuditEvent(ctx, a.row(ctx, ev))
+}
+
+// row is ev as stored, with the caller's IP, user agent and actor.
+func (a *Audit) row(ctx context.Context, ev Event) db.InsertAuditEventParams {
 	from := ClientFrom(ctx)
-	return q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
+	return db.InsertAuditEventParams{
 		Event:     ev.Type,
 		UserID:    optionalID(ev.UserID),
 		Username:  truncate(ev.Username, 200),
@@ -106,7 +114,7 @@ func (a *Audit) RecordTx(ctx context.Context, q *db.Queries, ev Event) error {
 		Reason:    ev.Reason,
 		Detail:    truncate(ev.Detail, 1000),
 		Actor:     from.Actor,
-	})
+	}
 }
 
 func optionalID(id uuid.UUID) *uuid.UUID {

@@ -15,3 +15,9 @@ LIMIT @max_rows;
 -- with this id: the audit log outlives the user, so it tells a Vonage user
 -- we created (and whose local user is gone) from another system's.
 SELECT EXISTS (SELECT 1 FROM audit_log WHERE user_id = @user_id AND event = 'signup') AS ours;
+
+-- name: InsertAuditEvents :batchexec
+-- InsertAuditEvents is InsertAuditEvent for a batch sent in one round trip
+-- and committed together (see auth.Audit.Record).
+INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail, actor)
+VALUES (@event, @user_id, @username, @session_id, @ip, @user_agent, @reason, @detail, @actor);
