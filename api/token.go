@@ -118,18 +118,12 @@ func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error
 			return err
 		}
 	}
-	u := users.FromRow(r.User)
-	tok, claims, err := h.Minter.UserToken(u.Username, acl, ttl)
+	body, err := h.mintUserToken(users.FromRow(r.User), acl, ttl)
 	if err != nil {
 		return err
 	}
-	writeToken(c, http.StatusOK, tokenBody{
-		AccessToken:  tok,
-		TokenType:    "Bearer",
-		ExpiresIn:    int64(claims.ExpiresAt.Sub(claims.IssuedAt) / time.Second),
-		RefreshToken: r.RefreshToken,
-		User:         newUserBody(u),
-	})
+	body.RefreshToken = r.RefreshToken
+	writeToken(c, http.StatusOK, body)
 	return nil
 }
 
@@ -164,11 +158,7 @@ func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g gr
 	}
 	actAs(c, cl)
 	h.Audit.Record(c.Request.Context(), auth.Event{Type: auth.EventAdminTokenIssued, Detail: "jti=" + claims.ID})
-	writeToken(c, http.StatusOK, tokenBody{
-		AccessToken: tok,
-		TokenType:   "Bearer",
-		ExpiresIn:   int64(claims.ExpiresAt.Sub(claims.IssuedAt) / time.Second),
-	})
+	writeToken(c, http.StatusOK, bearerBody(tok, claims))
 	return nil
 }
 

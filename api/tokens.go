@@ -64,16 +64,27 @@ func (h *handlers) userToken(c *gin.Context, u users.User, g grant) (tokenBody, 
 	if err != nil {
 		return tokenBody{}, err
 	}
+	return h.mintUserToken(u, acl, ttl)
+}
+
+// mintUserToken signs u's token with the ACL and lifetime already granted.
+func (h *handlers) mintUserToken(u users.User, acl keys.ACL, ttl time.Duration) (tokenBody, error) {
 	tok, claims, err := h.Minter.UserToken(u.Username, acl, ttl)
 	if err != nil {
 		return tokenBody{}, err
 	}
+	body := bearerBody(tok, claims)
+	body.User = newUserBody(u)
+	return body, nil
+}
+
+// bearerBody is the RFC 6749 §5.1 part of a token response.
+func bearerBody(tok string, claims keys.Claims) tokenBody {
 	return tokenBody{
 		AccessToken: tok,
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(claims.ExpiresAt.Sub(claims.IssuedAt) / time.Second),
-		User:        newUserBody(u),
-	}, nil
+	}
 }
 
 // writeToken sends a token response, which must never be cached (RFC 6749

@@ -71,7 +71,26 @@ var signPool = sync.Pool{New: func() any {
 // maxPooled keeps one huge ACL from pinning a huge buffer in the pool.
 const maxPooled = 64 << 10
 
-func (s *goSigner) Sign(c Claims) (string, error) {
+func (s *goSigner) Sign(c Claims) (string, error) { return sign(c, s.header, s) }
+
+func (s *goSigner) signDigest(digest []byte) ([]byte, error) {
+	sig, err := rsa.SignPKCS1v15(nil, s.key, crypto.SHA256, digest)
+	if err != nil {
+		return nil, fmt.Errorf("keys: signing: %w", err)
+	}
+	return sig, nil
+}
+
+// digestSigner is the one step that differs between signers: the RSA
+// PKCS#1 v1.5 signature of a SHA-256 digest.
+type digestSigner interface {
+	signDigest(digest []byte) ([]byte, error)
+}
+
+// sign builds the compact JWT every Signer emits: header, the
+// reflection-free payload, and the signature over their SHA-256 (hashed in
+// Go, where it costs less than a cgo call), in pooled buffers.
+func sign(c Claims, header string, r digestSigner) (string, error) {
 	if err := checkClaims(&c); err != nil {
 		return "", err
 	}
@@ -85,12 +104,12 @@ func (s *goSigner) Sign(c Claims) (string, error) {
 	if b.payload, err = appendPayload(b.payload[:0], &c); err != nil {
 		return "", fmt.Errorf("keys: encoding acl: %w", err)
 	}
-	out := append(b.out[:0], s.header...)
+	out := append(b.out[:0], header...)
 	out = base64.RawURLEncoding.AppendEncode(out, b.payload)
 	digest := sha256.Sum256(out)
-	sig, err := rsa.SignPKCS1v15(nil, s.key, crypto.SHA256, digest[:])
+	sig, err := r.signDigest(digest[:])
 	if err != nil {
-		return "", fmt.Errorf("keys: signing: %w", err)
+		return "", err
 	}
 	out = append(out, '.')
 	out = base64.RawURLEncoding.AppendEncode(out, sig)

@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
@@ -102,32 +101,14 @@ func openSSLVersion() string { return libcryptoVersion }
 func (s *opensslSigner) KeyID() string          { return s.kid }
 func (s *opensslSigner) Public() *rsa.PublicKey { return s.pub }
 
-// Sign builds the signing input exactly as the Go signer does (same pooled
-// buffers, same payload encoder) and hashes it in Go, where SHA-256 costs
-// less than a second cgo call; only the RSA operation crosses into C.
-func (s *opensslSigner) Sign(c Claims) (string, error) {
-	if err := checkClaims(&c); err != nil {
-		return "", err
-	}
-	b := signPool.Get().(*signBuffers)
-	defer func() {
-		if cap(b.payload) <= maxPooled && cap(b.out) <= maxPooled {
-			signPool.Put(b)
-		}
-	}()
-	var err error
-	if b.payload, err = appendPayload(b.payload[:0], &c); err != nil {
-		return "", fmt.Errorf("keys: encoding acl: %w", err)
-	}
-	out := append(b.out[:0], s.header...)
-	out = base64.RawURLEncoding.AppendEncode(out, b.payload)
-	digest := sha256.Sum256(out)
-	sig, err := openssl.SignRSAPKCS1v15(s.key, crypto.SHA256, digest[:])
+// Sign builds the signing input exactly as the Go signer does (see sign);
+// only the RSA operation crosses into C.
+func (s *opensslSigner) Sign(c Claims) (string, error) { return sign(c, s.header, s) }
+
+func (s *opensslSigner) signDigest(digest []byte) ([]byte, error) {
+	sig, err := openssl.SignRSAPKCS1v15(s.key, crypto.SHA256, digest)
 	if err != nil {
-		return "", fmt.Errorf("keys: signing with OpenSSL: %w", err)
+		return nil, fmt.Errorf("keys: signing with OpenSSL: %w", err)
 	}
-	out = append(out, '.')
-	out = base64.RawURLEncoding.AppendEncode(out, sig)
-	b.out = out
-	return string(out), nil
+	return sig, nil
 }
