@@ -70,24 +70,24 @@ type Event struct {
 type Audit struct {
 	pool  *pgxpool.Pool
 	log   *slog.Logger
-	batch *auditBatcher
+	batch *groupCommit[db.InsertAuditEventsParams, struct{}]
 }
 
 // NewAudit returns an Audit writing through pool; failures to write are
 // logged on log.
 func NewAudit(pool *pgxpool.Pool, log *slog.Logger) *Audit {
-	return &Audit{pool: pool, log: log, batch: &auditBatcher{pool: pool}}
+	return &Audit{pool: pool, log: log, batch: newAuditBatcher(pool)}
 }
 
 // Record writes ev on its own and returns once it is committed; rows
-// recorded at the same moment share a commit (see auditBatcher). An audit
+// recorded at the same moment share a commit (see newAuditBatcher). An audit
 // row is a record, not a gate: a failure to write it is logged and the
 // request goes on.
 func (a *Audit) Record(ctx context.Context, ev Event) {
 	if a == nil {
 		return
 	}
-	if err := a.batch.write(db.InsertAuditEventsParams(a.row(ctx, ev))); err != nil {
+	if _, err := a.batch.do(db.InsertAuditEventsParams(a.row(ctx, ev))); err != nil {
 		a.log.ErrorContext(ctx, "writing an audit event", "event", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }

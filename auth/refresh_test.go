@@ -41,6 +41,20 @@ func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 
 func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// A batch is recorded as "batch", then its statements.
+func (s *statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	s.mu.Lock()
+	s.names = append(s.names, "batch")
+	s.mu.Unlock()
+	return ctx
+}
+
+func (s *statements) TraceBatchQuery(ctx context.Context, c *pgx.Conn, d pgx.TraceBatchQueryData) {
+	s.TraceQueryStart(ctx, c, pgx.TraceQueryStartData{SQL: d.SQL})
+}
+
+func (s *statements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
 // take returns what was sent since the last take.
 func (s *statements) take() []string {
 	s.mu.Lock()
@@ -83,7 +97,7 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.take(); !slices.Equal(got, []string{"RotateFreshRefreshToken"}) {
+	if got := rec.take(); !slices.Equal(got, []string{"batch", "RotateFreshRefreshToken"}) {
 		t.Fatalf("a fresh token sent %q, want the one statement", got)
 	}
 	if fresh.User.ID != user || fresh.Policy.Name != auth.ClientSDK || len(fresh.RefreshToken) != 43 {
@@ -98,7 +112,7 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := rec.take()
-	if len(got) < 3 || got[0] != "RotateFreshRefreshToken" || got[1] != "begin" || got[2] != "LockRefreshToken" || got[len(got)-1] != "commit" {
+	if len(got) < 4 || got[0] != "batch" || got[1] != "RotateFreshRefreshToken" || got[2] != "begin" || got[3] != "LockRefreshToken" || got[len(got)-1] != "commit" {
 		t.Fatalf("a token within its grace window sent %q, want the statement, then the transaction", got)
 	}
 	if grace.SessionID != fresh.SessionID || grace.RefreshToken == fresh.RefreshToken || grace.Policy.Name != auth.ClientSDK {
@@ -198,8 +212,8 @@ func auditFields(e db.AuditLog) string {
 
 // TestConcurrentRefreshOneStatementThenGrace is TestConcurrentRefreshKeepsOneSession
 // seen from the wire: one statement rotates the token, and every other
-// request, having waited for its row lock or come after, finds it rotated
-// and takes the transaction's grace path.
+// request, having waited for its row lock, come after, or come in the same
+// group, finds it rotated and takes the transaction's grace path.
 func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
 	rec := &statements{}
 	pool := tracedPool(t, rec)
@@ -239,7 +253,75 @@ func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
 			transactions++
 		}
 	}
+	// Each request sends the statement once, sharing a round trip with the
+	// others of the moment.
 	if statements != n || transactions != n-1 {
 		t.Fatalf("%d single statements and %d transactions, want %d and %d", statements, transactions, n, n-1)
+	}
+}
+
+// Fresh refreshes of different sessions that arrive together share round
+// trips, yet each request gets its own session, user and next token, and
+// each audit row names its own request's client.
+func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
+	rec := &statements{}
+	pool := tracedPool(t, rec)
+	ctx := context.Background()
+	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
+	const n = 100
+	users := make([]uuid.UUID, n)
+	tokens := make([]string, n)
+	for i := range n {
+		users[i] = newUser(t, pool, true)
+		var err error
+		if tokens[i], err = s.Start(ctx, users[i], auth.Client{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.take()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			rctx := auth.WithClient(ctx, auth.Client{IP: fmt.Sprintf("192.0.2.%d", i), UserAgent: "agent", Actor: ""})
+			r, err := s.Refresh(rctx, tokens[i], nil)
+			if err != nil {
+				t.Errorf("refresh %d: %v", i, err)
+				return
+			}
+			if r.User.ID != users[i] || r.RefreshToken == "" {
+				t.Errorf("refresh %d got user %v, want %v", i, r.User.ID, users[i])
+			}
+			// The new token is live and belongs to the same user.
+			again, err := s.Refresh(rctx, r.RefreshToken, nil)
+			if err != nil || again.User.ID != users[i] || again.SessionID != r.SessionID {
+				t.Errorf("refresh %d with its new token: %+v, %v", i, again, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var statements, batches, transactions int
+	for _, name := range rec.take() {
+		switch name {
+		case "RotateFreshRefreshToken":
+			statements++
+		case "batch":
+			batches++
+		case "begin":
+			transactions++
+		}
+	}
+	if statements != 2*n || transactions != 0 || batches >= 2*n {
+		t.Fatalf("%d statements in %d round trips and %d transactions for %d fresh refreshes, want %d statements in fewer round trips and no transaction", statements, batches, transactions, 2*n, 2*n)
+	}
+	for i, u := range users {
+		var rows int
+		ip := fmt.Sprintf("192.0.2.%d", i)
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE user_id = $1 AND ip = $2 AND event = $3", u, ip, auth.EventTokenRefreshed).Scan(&rows); err != nil || rows != 2 {
+			t.Fatalf("user %d: %d refresh audit rows from %s (%v), want 2", i, rows, ip, err)
+		}
 	}
 }

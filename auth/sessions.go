@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sdkauth/sdkauth"
@@ -32,15 +33,18 @@ type SessionConfig struct {
 // Sessions starts sessions and rotates their refresh tokens. Refresh tokens
 // are 256-bit random, handed out once, and stored only as SHA-256 hashes.
 type Sessions struct {
-	pool  *pgxpool.Pool
-	cfg   SessionConfig
-	audit *Audit
+	pool    *pgxpool.Pool
+	cfg     SessionConfig
+	audit   *Audit
+	rotator *groupCommit[db.RotateFreshRefreshTokenParams, *db.RotateFreshRefreshTokenRow]
 }
 
 // NewSessions returns a Sessions store that records refreshes, reuse and
 // logouts in audit (which may be nil).
 func NewSessions(pool *pgxpool.Pool, cfg SessionConfig, audit *Audit) *Sessions {
-	return &Sessions{pool: pool, cfg: cfg, audit: audit}
+	s := &Sessions{pool: pool, cfg: cfg, audit: audit}
+	s.rotator = s.newRotator()
+	return s
 }
 
 // Start begins a session for userID and returns its first refresh token.
@@ -87,8 +91,9 @@ type Refreshed struct {
 // cannot serve (a bad ttl, say) does not cost the client its session. Pass
 // nil when nothing about the request can be refused: then a token that has
 // not been rotated yet, in a live session, rotates in a single statement
-// (one round trip instead of a transaction's seven), and only the other
-// cases (grace, reuse, pending, invalid) take the transaction.
+// (one round trip instead of a transaction's seven) shared with the other
+// refreshes of the moment, and only the other cases (grace, reuse, pending,
+// invalid) take the transaction.
 //
 // It returns CodeInvalidGrant (unknown, revoked, expired, disabled user),
 // CodeRefreshTokenReused, CodeProvisioningPending, authorize's error or the
@@ -124,14 +129,16 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 var errUnknownToken = errors.New("unknown refresh token")
 
 // rotateFresh is Refresh's single statement (see RotateFreshRefreshToken in
-// db/queries/sessions.sql). It returns pgx.ErrNoRows, having changed
-// nothing, for every token that is not fresh in a live session of a usable
-// user, so that the transaction decides what that token gets.
+// db/queries/sessions.sql), sent together with those of the refreshes
+// arriving at the same moment (see newRotator). It returns pgx.ErrNoRows,
+// having changed nothing, for every token that is not fresh in a live
+// session of a usable user, so that the transaction decides what that token
+// gets.
 func (s *Sessions) rotateFresh(ctx context.Context, hash, nextHash []byte) (Refreshed, error) {
 	// The audit row is the one Audit.RecordTx writes for EventTokenRefreshed
 	// in refreshTx; usernames are short enough not to need its truncation.
 	from := ClientFrom(ctx)
-	row, err := db.New(s.pool).RotateFreshRefreshToken(ctx, db.RotateFreshRefreshTokenParams{
+	row, err := s.rotator.do(db.RotateFreshRefreshTokenParams{
 		TokenHash:   hash,
 		IdleSeconds: s.cfg.Idle.Seconds(),
 		NextHash:    nextHash,
@@ -141,10 +148,67 @@ func (s *Sessions) rotateFresh(ctx context.Context, hash, nextHash []byte) (Refr
 		UserAgent:   truncate(from.UserAgent, 512),
 		Actor:       from.Actor,
 	})
-	if err != nil {
-		return Refreshed{}, err
+	if err != nil || row == nil {
+		// A failed group (a deadlock with another group, say) changed
+		// nothing, or else committed, and then the transaction finds the
+		// token rotated within the grace window: either way the
+		// transaction gives the right answer, or the database's error.
+		return Refreshed{}, pgx.ErrNoRows
 	}
 	return Refreshed{User: row.User, Policy: row.Policy, SessionID: row.SessionID}, nil
+}
+
+const (
+	// maxRotationGroup bounds the refreshes that share a round trip.
+	maxRotationGroup = 64
+	// rotationsInFlight is how many groups may be written at once: two,
+	// so that one group's commit (its WAL flush) overlaps the next one's
+	// work.
+	rotationsInFlight = 2
+	// rotationTimeout bounds one group; its callers' own contexts do not,
+	// since the group is theirs together.
+	rotationTimeout = 10 * time.Second
+)
+
+// newRotator makes concurrent fresh refreshes share one round trip and one
+// commit (see groupCommit): their statements go in one pgx batch, which
+// Postgres runs as one implicit transaction. A token sent twice in a group
+// rotates once; the second statement finds it rotated and gets no row, as
+// it would after the first one's commit, so that request goes to the
+// transaction and its grace rules.
+func (s *Sessions) newRotator() *groupCommit[db.RotateFreshRefreshTokenParams, *db.RotateFreshRefreshTokenRow] {
+	return &groupCommit[db.RotateFreshRefreshTokenParams, *db.RotateFreshRefreshTokenRow]{
+		max:      maxRotationGroup,
+		inFlight: rotationsInFlight,
+		flush:    s.rotateGroup,
+	}
+}
+
+// rotateGroup returns each statement's row, nil where it had none, or the
+// first error, which failed (rolled back) the whole group.
+func (s *Sessions) rotateGroup(group []db.RotateFreshRefreshTokenParams) ([]*db.RotateFreshRefreshTokenRow, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), rotationTimeout)
+	defer cancel()
+	rows := make([]db.RotateFreshRefreshTokenRow, len(group))
+	out := make([]*db.RotateFreshRefreshTokenRow, len(group))
+	var first error
+	res := db.New(s.pool).RotateFreshRefreshToken(ctx, group)
+	res.QueryRow(func(i int, row db.RotateFreshRefreshTokenRow, err error) {
+		switch {
+		case err == nil:
+			rows[i] = row
+			out[i] = &rows[i]
+		case !db.IsNotFound(err) && first == nil:
+			first = err
+		}
+	})
+	if err := res.Close(); err != nil && first == nil {
+		first = err
+	}
+	if first != nil {
+		return nil, first
+	}
+	return out, nil
 }
 
 // refreshTx is Refresh in a transaction, for every token rotateFresh does

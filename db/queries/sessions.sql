@@ -18,9 +18,10 @@ JOIN policies p ON p.name = u.policy
 WHERE t.token_hash = $1
 FOR UPDATE OF t;
 
--- name: RotateFreshRefreshToken :one
--- RotateFreshRefreshToken is the common refresh in one statement, so in one
--- round trip and without an explicit transaction: a token not yet rotated,
+-- name: RotateFreshRefreshToken :batchone
+-- RotateFreshRefreshToken is the common refresh in one statement, without
+-- an explicit transaction; a batch of them (one per request arriving at the
+-- same moment) is one round trip and one commit. A token not yet rotated,
 -- in a live session (not revoked, not past expires_at, refreshed within the
 -- idle window), of a user who is neither disabled nor waiting for
 -- provisioning. It marks the token rotated, stores next_hash in the same
