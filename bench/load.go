@@ -205,7 +205,8 @@ func describeErrors(kinds map[string]int) string {
 }
 
 // newHTTPClient returns a client keeping up to conns connections to the
-// server alive: one per worker, as real clients would hold them.
+// server alive, for the set-up calls (sign-ups); the measured token calls
+// go through rawClient, one connection per worker.
 func newHTTPClient(conns int) *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
