@@ -70,7 +70,7 @@ type Event struct {
 type Audit struct {
 	pool  *pgxpool.Pool
 	log   *slog.Logger
-	batch *groupCommit[db.InsertAuditEventsParams, struct{}]
+	batch *groupCommit[db.InsertAuditEventParams, struct{}]
 }
 
 // NewAudit returns an Audit writing through pool; failures to write are
@@ -87,7 +87,7 @@ func (a *Audit) Record(ctx context.Context, ev Event) {
 	if a == nil {
 		return
 	}
-	if _, err := a.batch.do(db.InsertAuditEventsParams(a.row(ctx, ev))); err != nil {
+	if _, err := a.batch.do(a.row(ctx, ev)); err != nil {
 		a.log.ErrorContext(ctx, "writing an audit event", "event", ev.Type, "user_id", ev.UserID, "err", err)
 	}
 }

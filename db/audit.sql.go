@@ -43,6 +43,54 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 	return err
 }
 
+const insertAuditEventRows = `-- name: InsertAuditEventRows :exec
+INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail, actor)
+SELECT r.event, NULLIF(r.user_id, '00000000-0000-0000-0000-000000000000'), r.username,
+       NULLIF(r.session_id, '00000000-0000-0000-0000-000000000000'), r.ip, r.user_agent, r.reason, r.detail, r.actor
+FROM (
+    -- Set-returning functions in one select list advance together.
+    SELECT unnest($1::text[]) AS event,
+           unnest($2::uuid[]) AS user_id,
+           unnest($3::text[]) AS username,
+           unnest($4::uuid[]) AS session_id,
+           unnest($5::text[]) AS ip,
+           unnest($6::text[]) AS user_agent,
+           unnest($7::text[]) AS reason,
+           unnest($8::text[]) AS detail,
+           unnest($9::text[]) AS actor
+) r
+`
+
+type InsertAuditEventRowsParams struct {
+	Events     []string
+	UserIds    []uuid.UUID
+	Usernames  []string
+	SessionIds []uuid.UUID
+	Ips        []string
+	UserAgents []string
+	Reasons    []string
+	Details    []string
+	Actors     []string
+}
+
+// InsertAuditEventRows writes a group of audit rows in one statement (see
+// auth.Audit.Record): the i-th element of each array is the i-th row's
+// column, and uuid.Nil stands for no user or no session.
+func (q *Queries) InsertAuditEventRows(ctx context.Context, arg InsertAuditEventRowsParams) error {
+	_, err := q.db.Exec(ctx, insertAuditEventRows,
+		arg.Events,
+		arg.UserIds,
+		arg.Usernames,
+		arg.SessionIds,
+		arg.Ips,
+		arg.UserAgents,
+		arg.Reasons,
+		arg.Details,
+		arg.Actors,
+	)
+	return err
+}
+
 const listAuditEvents = `-- name: ListAuditEvents :many
 SELECT id, at, event, user_id, username, session_id, ip, user_agent, reason, detail, actor FROM audit_log
 WHERE ($1::uuid IS NULL OR user_id = $1::uuid)

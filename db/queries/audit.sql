@@ -16,8 +16,22 @@ LIMIT @max_rows;
 -- we created (and whose local user is gone) from another system's.
 SELECT EXISTS (SELECT 1 FROM audit_log WHERE user_id = @user_id AND event = 'signup') AS ours;
 
--- name: InsertAuditEvents :batchexec
--- InsertAuditEvents is InsertAuditEvent for a batch sent in one round trip
--- and committed together (see auth.Audit.Record).
+-- name: InsertAuditEventRows :exec
+-- InsertAuditEventRows writes a group of audit rows in one statement (see
+-- auth.Audit.Record): the i-th element of each array is the i-th row's
+-- column, and uuid.Nil stands for no user or no session.
 INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, reason, detail, actor)
-VALUES (@event, @user_id, @username, @session_id, @ip, @user_agent, @reason, @detail, @actor);
+SELECT r.event, NULLIF(r.user_id, '00000000-0000-0000-0000-000000000000'), r.username,
+       NULLIF(r.session_id, '00000000-0000-0000-0000-000000000000'), r.ip, r.user_agent, r.reason, r.detail, r.actor
+FROM (
+    -- Set-returning functions in one select list advance together.
+    SELECT unnest(@events::text[]) AS event,
+           unnest(@user_ids::uuid[]) AS user_id,
+           unnest(@usernames::text[]) AS username,
+           unnest(@session_ids::uuid[]) AS session_id,
+           unnest(@ips::text[]) AS ip,
+           unnest(@user_agents::text[]) AS user_agent,
+           unnest(@reasons::text[]) AS reason,
+           unnest(@details::text[]) AS detail,
+           unnest(@actors::text[]) AS actor
+) r;
