@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/auth"
-	"github.com/sdkauth/sdkauth/keys"
 )
 
 // machine describes where the numbers were taken.
@@ -237,8 +236,8 @@ func (r *report) markdown() string {
 		p.MemoryKiB, p.Iterations, p.Parallelism, r.Argon2Rate, m.GOMAXPROCS)
 
 	w("## In-process mint rate\n\n")
-	w("`keys.Minter.UserToken` (claims, ACL check, jti, signature) with the default Client SDK ACL, %d goroutines (two per core: see `mintGoroutinesPerCore` in bench/ceiling.go), for 5 s, with the GOMAXPROCS the server uses for that signer: %d for OpenSSL, %d for Go (see `keys.SchedulerProcs`).\n\n",
-		mintGoroutinesPerCore*m.GOMAXPROCS, keys.SchedulerProcs(keys.SignerOpenSSL, m.GOMAXPROCS), m.GOMAXPROCS)
+	w("`keys.Minter.UserToken` (claims, ACL check, jti, signature) with the default Client SDK ACL, GOMAXPROCS %d, %d goroutines, for 5 s (two per core: see `mintGoroutinesPerCore` in bench/ceiling.go).\n\n",
+		m.GOMAXPROCS, mintGoroutinesPerCore*m.GOMAXPROCS)
 	w("| signer | tokens/s | of ceiling |\n|---|---:|---:|\n")
 	for _, mr := range r.Mint {
 		if mr.Note != "" {

@@ -4,7 +4,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Signer modes, as SDKAUTH_SIGNER takes them.
@@ -86,23 +85,4 @@ func SignerFunc(mode string) (func(*rsa.PrivateKey) (Signer, error), string, err
 
 func unknownMode(mode string) error {
 	return fmt.Errorf("keys: unknown signer %q: want auto, openssl or go", mode)
-}
-
-// SchedulerProcs is the GOMAXPROCS for a process that signs with the signer
-// NewSigner or SignerFunc named (which), on cores cores.
-//
-// An OpenSSL signature is one cgo call of about half a millisecond, and a
-// goroutine in a cgo call holds its P in a syscall state. When every P is
-// held that way, the runtime's monitor takes each one back during the call
-// and wakes a spinning thread for it (golang/go#18236): on 2 cores that
-// costs about a fifth of the signing rate (go test -bench
-// SignOpenSSLParallel -cpu 2,4 ./keys). With one spare P per core there is
-// always an idle P, and the monitor leaves the calls alone; Go code still
-// runs on every core. The pure-Go signer makes no such calls and keeps one
-// P per core.
-func SchedulerProcs(which string, cores int) int {
-	if strings.HasPrefix(which, "openssl") {
-		return 2 * cores
-	}
-	return cores
 }

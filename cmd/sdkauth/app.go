@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -95,26 +94,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Metrics:        metrics,
 	})
 	log.Info("signing key loaded", "kid", sk.ring.KeyID(), "application_id", cfg.ApplicationID)
-	setSchedulerProcs(signerName, log)
 	return &app{cfg: cfg, log: log, pool: pool, handler: h, keys: sk, accounts: acc}, nil
-}
-
-// cores is the GOMAXPROCS the runtime chose (the CPUs this process may use),
-// read before setSchedulerProcs changes it. The pool and the password
-// hasher, sized to the cores, are built before it does.
-var cores = runtime.GOMAXPROCS(0)
-
-// setSchedulerProcs gives the OpenSSL signer a spare P per core (see
-// keys.SchedulerProcs), unless the GOMAXPROCS environment variable says
-// otherwise.
-func setSchedulerProcs(signerName string, log *slog.Logger) {
-	if os.Getenv("GOMAXPROCS") != "" {
-		return
-	}
-	if n := keys.SchedulerProcs(signerName, cores); n != runtime.GOMAXPROCS(0) {
-		runtime.GOMAXPROCS(n)
-		log.Info("GOMAXPROCS set for the signer", "gomaxprocs", n, "cores", cores)
-	}
 }
 
 func (a *app) Close() {
