@@ -117,18 +117,3 @@ func TestGoSignerConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func TestSchedulerProcsGivesOpenSSLASparePPerCore(t *testing.T) {
-	for _, tc := range []struct {
-		which string
-		want  int
-	}{
-		{"openssl (OpenSSL 3.0.20 7 Apr 2026)", 4},
-		{"go (crypto/rsa)", 2},
-		{"go (crypto/rsa; OpenSSL not used: keys: OpenSSL (libcrypto 3) is not available)", 2},
-	} {
-		if got := SchedulerProcs(tc.which, 2); got != tc.want {
-			t.Errorf("SchedulerProcs(%q, 2) = %d, want %d", tc.which, got, tc.want)
-		}
-	}
-}
