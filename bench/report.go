@@ -40,7 +40,8 @@ type report struct {
 	Machine               machine
 	Started, Finished     time.Time
 	LoadBefore, LoadAfter string
-	Ceiling               float64 // signs/s; 0 = unavailable
+	Ceiling               float64   // signs/s, the mean of CeilingRuns; 0 = unavailable
+	CeilingRuns           []float64 // each `openssl speed` run: before the stack starts, after it stops
 	CeilingCmd            string
 	CeilingNote           string
 	Argon2Params          auth.Argon2Params
@@ -227,7 +228,11 @@ func (r *report) markdown() string {
 
 	w("## Ceilings\n\n")
 	if r.Ceiling > 0 {
-		w("- **RSA-2048 signing: %.0f signs/s** — `%s`, the machine's own limit; every rate below is also given as a share of it.\n", r.Ceiling, r.CeilingCmd)
+		runs := make([]string, len(r.CeilingRuns))
+		for i, c := range r.CeilingRuns {
+			runs[i] = fmt.Sprintf("%.0f", c)
+		}
+		w("- **RSA-2048 signing: %.0f signs/s** — `%s`, the machine's own limit; every rate below is also given as a share of it. It is the mean of the runs before the stack started and after it stopped (%s signs/s), since a shared host's speed drifts during a run.\n", r.Ceiling, r.CeilingCmd, strings.Join(runs, " and "))
 	} else {
 		w("- RSA-2048 signing: unavailable (%s); ratios are not computed.\n", r.CeilingNote)
 	}
