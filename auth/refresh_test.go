@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -323,5 +324,69 @@ func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE user_id = $1 AND ip = $2 AND event = $3", u, ip, auth.EventTokenRefreshed).Scan(&rows); err != nil || rows != 2 {
 			t.Fatalf("user %d: %d refresh audit rows from %s (%v), want 2", i, rows, ip, err)
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A group whose statement fails (here: it cannot get the token's row lock)
+// is logged, each of its refreshes is retried in a transaction, and the
+// token is left as it was.
+func TestFailedRefreshGroupIsLoggedAndLeavesTheToken(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = "100ms"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	var logs syncBuffer
+	sc := testSessions
+	sc.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	s := auth.NewSessions(pool, sc, nil)
+	tok, err := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	hash := sha256.Sum256([]byte(tok))
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE", hash[:]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(ctx, tok, nil); err == nil {
+		t.Fatal("a refresh of a locked token succeeded")
+	}
+	if !strings.Contains(logs.String(), "a group of refreshes failed") || strings.Contains(logs.String(), tok) {
+		t.Fatalf("log = %q, want the failed group reported, without the token", logs.String())
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Refresh(ctx, tok, nil); err != nil || r.RefreshToken == "" {
+		t.Fatalf("the token after the failure: %+v, %v", r, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,6 +29,9 @@ type SessionConfig struct {
 	// Throttle, when not nil, charges each unknown refresh token to the
 	// caller's per-IP budget.
 	Throttle *Throttle
+	// Log, when not nil, reports groups of refreshes that failed and were
+	// each retried in a transaction (see newRotator).
+	Log *slog.Logger
 }
 
 // Sessions starts sessions and rotates their refresh tokens. Refresh tokens
@@ -206,6 +210,9 @@ func (s *Sessions) rotateGroup(group []db.RotateFreshRefreshTokenParams) ([]*db.
 		first = err
 	}
 	if first != nil {
+		if s.cfg.Log != nil {
+			s.cfg.Log.Warn("a group of refreshes failed; each is retried in a transaction", "refreshes", len(group), "err", first)
+		}
 		return nil, first
 	}
 	return out, nil

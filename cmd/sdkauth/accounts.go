@@ -33,7 +33,7 @@ func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 	return &accounts{
 		audit:    audit,
 		throttle: throttle,
-		sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace, Throttle: throttle}, audit),
+		sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace, Throttle: throttle, Log: log}, audit),
 		prov:     prov,
 		users: users.NewService(users.ServiceConfig{
 			Pool:        pool,
