@@ -12,7 +12,7 @@ import (
 
 func TestTokenRules(t *testing.T) {
 	e := newEnv(t)
-	aliceID := e.createUser("alice")
+	newUserID := e.createUser("new-user")
 	gone := e.createUser("gone")
 	goneToken := e.userToken("gone", map[string]any{"paths": map[string]any{"/**": map[string]any{}}})
 	e.do("DELETE", "/v1/users/"+gone, e.admin(), nil).want(t, 204)
@@ -23,7 +23,7 @@ func TestTokenRules(t *testing.T) {
 		mod(c)
 		return sign(t, e.key, c)
 	}
-	userACL := func(acl any) string { return e.userToken("alice", acl) }
+	userACL := func(acl any) string { return e.userToken("new-user", acl) }
 	all := map[string]any{"paths": map[string]any{"/*/users/**": map[string]any{}}}
 	readOnly := map[string]any{"paths": map[string]any{"/*/users/**": map[string]any{"methods": []any{"GET"}}}}
 
@@ -86,14 +86,14 @@ func TestTokenRules(t *testing.T) {
 		{"user token, unknown sub", func() string { return e.userToken("nobody", all) }, "GET", "/v1/users", 401, invalid},
 		{"user token, deleted sub", func() string { return goneToken }, "GET", "/v1/users", 401, invalid},
 		{"user token, empty sub", func() string { return e.userToken("", all) }, "GET", "/v1/users", 401, invalid},
-		{"user token, acl allows", func() string { return userACL(all) }, "GET", "/v1/users/" + aliceID, 200, ""},
+		{"user token, acl allows", func() string { return userACL(all) }, "GET", "/v1/users/" + newUserID, 200, ""},
 		{"user token, acl covers the collection", func() string { return userACL(all) }, "GET", "/v1/users", 200, ""},
 		{"user token without acl", func() string { return userACL(nil) }, "GET", "/v1/users", 403, permission},
 		{"user token, path not in acl", func() string {
 			return userACL(map[string]any{"paths": map[string]any{"/*/conversations/**": map[string]any{}}})
 		}, "GET", "/v1/users", 403, permission},
-		{"user token, method not in acl", func() string { return userACL(readOnly) }, "PATCH", "/v1/users/" + aliceID, 403, permission},
-		{"user token, method in acl", func() string { return userACL(readOnly) }, "GET", "/v1/users/" + aliceID, 200, ""},
+		{"user token, method not in acl", func() string { return userACL(readOnly) }, "PATCH", "/v1/users/" + newUserID, 403, permission},
+		{"user token, method in acl", func() string { return userACL(readOnly) }, "GET", "/v1/users/" + newUserID, 200, ""},
 		{"user token, malformed acl", func() string { return userACL("everything") }, "GET", "/v1/users", 403, permission},
 		{"admin token with acl is unrestricted", func() string {
 			return with(func(c jwt.MapClaims) { c["acl"] = map[string]any{"paths": map[string]any{}} })

@@ -12,9 +12,9 @@ import (
 func TestCreateAndGetUser(t *testing.T) {
 	e := newEnv(t)
 	body := map[string]any{
-		"name":         "alice",
-		"display_name": "Alice",
-		"image_url":    "https://example.com/alice.png",
+		"name":         "new-user",
+		"display_name": "New User",
+		"image_url":    "https://example.com/new-user.png",
 		"properties":   map[string]any{"custom_data": map[string]any{"sdkauth_user_id": "42", "nested": map[string]any{"a": 1.0}}},
 		"channels":     map[string]any{"sms": []any{map[string]any{"number": "447700900000"}}},
 	}
@@ -44,8 +44,8 @@ func TestCreateAndGetUser(t *testing.T) {
 	}
 
 	users := e.em.Users(e.appID)
-	if len(users) != 1 || users[0].ID != id || users[0].Name != "alice" || users[0].DisplayName != "Alice" ||
-		users[0].ImageURL != "https://example.com/alice.png" || users[0].CreatedAt.IsZero() {
+	if len(users) != 1 || users[0].ID != id || users[0].Name != "new-user" || users[0].DisplayName != "New User" ||
+		users[0].ImageURL != "https://example.com/new-user.png" || users[0].CreatedAt.IsZero() {
 		t.Fatalf("Users() = %+v", users)
 	}
 	cd, _ := users[0].Properties["custom_data"].(map[string]any)
@@ -100,17 +100,17 @@ func TestCreateUserValidation(t *testing.T) {
 
 func TestDuplicateName(t *testing.T) {
 	e := newEnv(t)
-	e.createUser("alice")
-	r := e.do("POST", "/v1/users", e.admin(), map[string]any{"name": "alice"}).
+	e.createUser("new-user")
+	r := e.do("POST", "/v1/users", e.admin(), map[string]any{"name": "new-user"}).
 		wantProblem(t, http.StatusConflict, "user:error:duplicate-name")
-	if r.str("title") != "Conflict" || !strings.Contains(r.str("detail"), "alice") {
+	if r.str("title") != "Conflict" || !strings.Contains(r.str("detail"), "new-user") {
 		t.Errorf("problem = %s", r.raw)
 	}
 	if !strings.HasPrefix(r.str("type"), "https://developer.nexmo.com/api-errors/") {
 		t.Errorf("type = %q", r.str("type"))
 	}
 	// Names are case-sensitive and exact.
-	e.createUser("Alice")
+	e.createUser("New-User")
 }
 
 func TestUserNotFound(t *testing.T) {
@@ -127,13 +127,13 @@ func TestUserNotFound(t *testing.T) {
 func TestUpdateUser(t *testing.T) {
 	e := newEnv(t)
 	id := e.do("POST", "/v1/users", e.admin(), map[string]any{
-		"name": "bob", "display_name": "Bob", "image_url": "https://example.com/b.png",
+		"name": "other-user", "display_name": "Other User", "image_url": "https://example.com/b.png",
 		"properties": map[string]any{"custom_data": map[string]any{"k": "v"}, "ttl": 60.0},
 	}).want(t, 201).str("id")
-	e.createUser("carol")
+	e.createUser("third-user")
 
-	r := e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"display_name": "Robert"}).want(t, http.StatusOK)
-	if r.str("display_name") != "Robert" || r.str("name") != "bob" || r.str("image_url") != "https://example.com/b.png" {
+	r := e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"display_name": "Renamed User"}).want(t, http.StatusOK)
+	if r.str("display_name") != "Renamed User" || r.str("name") != "other-user" || r.str("image_url") != "https://example.com/b.png" {
 		t.Errorf("merge failed: %s", r.raw)
 	}
 	if r.header.Get("Content-Type") != "application/json" {
@@ -148,21 +148,21 @@ func TestUpdateUser(t *testing.T) {
 		t.Errorf("properties = %v", props)
 	}
 
-	e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": "carol"}).
+	e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": "third-user"}).
 		wantProblem(t, http.StatusConflict, "user:error:duplicate-name")
 	e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": ""}).
 		wantProblem(t, http.StatusBadRequest, "http:error:validation-fail")
-	e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": "bob"}).want(t, http.StatusOK)
+	e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": "other-user"}).want(t, http.StatusOK)
 
-	r = e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": "robert", "image_url": nil}).want(t, http.StatusOK)
-	if r.str("name") != "robert" || r.body["image_url"] != nil {
+	r = e.do("PATCH", "/v1/users/"+id, e.admin(), map[string]any{"name": "renamed-user", "image_url": nil}).want(t, http.StatusOK)
+	if r.str("name") != "renamed-user" || r.body["image_url"] != nil {
 		t.Errorf("rename/clear failed: %s", r.raw)
 	}
 	// The old name is free again, the new one is taken.
-	e.createUser("bob")
-	e.do("POST", "/v1/users", e.admin(), map[string]any{"name": "robert"}).
+	e.createUser("other-user")
+	e.do("POST", "/v1/users", e.admin(), map[string]any{"name": "renamed-user"}).
 		wantProblem(t, http.StatusConflict, "user:error:duplicate-name")
-	list := e.do("GET", "/v1/users?name=robert", e.admin(), nil).want(t, 200)
+	list := e.do("GET", "/v1/users?name=renamed-user", e.admin(), nil).want(t, 200)
 	if users := list.body["_embedded"].(map[string]any)["users"].([]any); len(users) != 1 {
 		t.Errorf("name filter after rename: %s", list.raw)
 	}
@@ -170,14 +170,14 @@ func TestUpdateUser(t *testing.T) {
 
 func TestDeleteUser(t *testing.T) {
 	e := newEnv(t)
-	id := e.createUser("dave")
+	id := e.createUser("new-user")
 	r := e.do("DELETE", "/v1/users/"+id, e.admin(), nil).want(t, http.StatusNoContent)
 	if len(r.raw) != 0 {
 		t.Errorf("204 with body %q", r.raw)
 	}
 	e.do("GET", "/v1/users/"+id, e.admin(), nil).wantProblem(t, http.StatusNotFound, "user:error:not-found")
 	e.do("DELETE", "/v1/users/"+id, e.admin(), nil).wantProblem(t, http.StatusNotFound, "user:error:not-found")
-	e.createUser("dave") // the name can be used again
+	e.createUser("new-user") // the name can be used again
 }
 
 func TestApplicationsAreSeparateNamespaces(t *testing.T) {
@@ -187,10 +187,10 @@ func TestApplicationsAreSeparateNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := e.createUser("erin")
+	id := e.createUser("new-user")
 	other := sign(t, otherKey, claims(otherApp))
 	e.do("GET", "/v1/users/"+id, other, nil).wantProblem(t, http.StatusNotFound, "user:error:not-found")
-	e.do("POST", "/v1/users", other, map[string]any{"name": "erin"}).want(t, http.StatusCreated)
+	e.do("POST", "/v1/users", other, map[string]any{"name": "new-user"}).want(t, http.StatusCreated)
 	if len(e.em.Users(otherApp)) != 1 || len(e.em.Users(e.appID)) != 1 {
 		t.Error("users leaked between applications")
 	}

@@ -11,7 +11,7 @@ func BenchmarkSign(b *testing.B) {
 	s := NewGoSigner(key)
 	acl := DefaultACL()
 	iat := time.Unix(time.Now().Unix(), 0)
-	c := Claims{ApplicationID: testAppID, Subject: "alice", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
+	c := Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
 		ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -26,7 +26,7 @@ func BenchmarkSignParallel(b *testing.B) {
 	s := NewGoSigner(key)
 	acl := DefaultACL()
 	iat := time.Unix(time.Now().Unix(), 0)
-	c := Claims{ApplicationID: testAppID, Subject: "alice", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
+	c := Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
 		ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -43,7 +43,7 @@ func BenchmarkSignParallel(b *testing.B) {
 func BenchmarkPayload(b *testing.B) {
 	acl := DefaultACL()
 	iat := time.Unix(1700000000, 0)
-	c := Claims{ApplicationID: testAppID, Subject: "alice", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
+	c := Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
 		ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
@@ -61,7 +61,7 @@ func BenchmarkUserToken(b *testing.B) {
 	acl := DefaultACL()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := m.UserToken("alice", acl, DefaultTTL); err != nil {
+		if _, _, err := m.UserToken("new-user", acl, DefaultTTL); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,7 +70,7 @@ func BenchmarkUserToken(b *testing.B) {
 func BenchmarkVerify(b *testing.B) {
 	key, _ := testKeys(b)
 	m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(key)}
-	tok, _, err := m.UserToken("alice", DefaultACL(), DefaultTTL)
+	tok, _, err := m.UserToken("new-user", DefaultACL(), DefaultTTL)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestMinterClaimSets(t *testing.T) {
 		mint func() (string, Claims, error)
 		want []string
 	}{
-		{name: "user", mint: func() (string, Claims, error) { return m.UserToken("alice", DefaultACL(), DefaultTTL) },
+		{name: "user", mint: func() (string, Claims, error) { return m.UserToken("new-user", DefaultACL(), DefaultTTL) },
 			want: []string{"acl", "application_id", "exp", "iat", "jti", "sub"}},
 		{name: "admin", mint: func() (string, Claims, error) { return m.AdminToken(DefaultTTL, nil) },
 			want: []string{"application_id", "exp", "iat", "jti"}},
@@ -46,7 +46,7 @@ func TestMinterClaimSets(t *testing.T) {
 			if got["iat"] != float64(fixedNow.Unix()) || got["exp"] != float64(fixedNow.Unix()+900) {
 				t.Fatalf("iat, exp = %v, %v", got["iat"], got["exp"])
 			}
-			if sub, ok := got["sub"]; ok && sub != "alice" {
+			if sub, ok := got["sub"]; ok && sub != "new-user" {
 				t.Fatalf("sub = %v", sub)
 			}
 		})
@@ -56,7 +56,7 @@ func TestMinterClaimSets(t *testing.T) {
 func TestMinterTimes(t *testing.T) {
 	m := testMinter(t)
 	for _, ttl := range []time.Duration{MinTTL, DefaultTTL, time.Hour, MaxTTL, 90*time.Second + 700*time.Millisecond} {
-		_, c, err := m.UserToken("alice", DefaultACL(), ttl)
+		_, c, err := m.UserToken("new-user", DefaultACL(), ttl)
 		if err != nil {
 			t.Fatalf("ttl %v: %v", ttl, err)
 		}
@@ -83,7 +83,7 @@ func TestMinterTTLBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for kind, mint := range map[string]func() error{
-			"user":  func() error { _, _, err := m.UserToken("alice", DefaultACL(), tt.ttl); return err },
+			"user":  func() error { _, _, err := m.UserToken("new-user", DefaultACL(), tt.ttl); return err },
 			"admin": func() error { _, _, err := m.AdminToken(tt.ttl, nil); return err },
 		} {
 			err := mint()
@@ -129,7 +129,7 @@ func TestMinterRefusals(t *testing.T) {
 		t.Errorf("empty name: err = %v, want ErrEmptySubject", err)
 	}
 	var ae *ACLError
-	if _, _, err := m.UserToken("alice", ACL{}, DefaultTTL); !errors.As(err, &ae) {
+	if _, _, err := m.UserToken("new-user", ACL{}, DefaultTTL); !errors.As(err, &ae) {
 		t.Errorf("empty ACL: err = %v, want *ACLError", err)
 	}
 	bad := ACL{Paths: map[string]ACLRule{"x": {}}}

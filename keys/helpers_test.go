@@ -87,6 +87,6 @@ func goodClaims() jwt.MapClaims {
 		"iat":            iat,
 		"exp":            iat + 900,
 		"jti":            "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d",
-		"sub":            "alice",
+		"sub":            "new-user",
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{
-		"", "alice", `quo"te`, `back\slash`, "ctl\x00\x01\x1f", "\b\f\n\r\t", "<script>&</script>",
+		"", "new-user", `quo"te`, `back\slash`, "ctl\x00\x01\x1f", "\b\f\n\r\t", "<script>&</script>",
 		"ünïcødé 日本", "bad\xffutf8\xc3", "line\u2028para\u2029", "emoji 😀", "\x7f",
 	} {
 		want, err := json.Marshal(s)
@@ -53,7 +53,7 @@ func TestAppendPayloadOrder(t *testing.T) {
 	acl := ACL{Paths: map[string]ACLRule{"/*/users/**": {}}}
 	c := Claims{
 		ApplicationID: testAppID,
-		Subject:       `al"ice`,
+		Subject:       `new"user`,
 		ACL:           &acl,
 		IssuedAt:      time.Unix(1700000000, 0),
 		ExpiresAt:     time.Unix(1700000900, 0),
@@ -64,7 +64,7 @@ func TestAppendPayloadOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"application_id":"` + testAppID + `","iat":1700000000,"exp":1700000900,` +
-		`"jti":"6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d","sub":"al\"ice","acl":{"paths":{"/*/users/**":{}}}}`
+		`"jti":"6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d","sub":"new\"user","acl":{"paths":{"/*/users/**":{}}}}`
 	if string(got) != want {
 		t.Fatalf("payload =\n%s\nwant\n%s", got, want)
 	}

@@ -16,7 +16,7 @@ import (
 func benchClaims() Claims {
 	acl := DefaultACL()
 	iat := time.Unix(time.Now().Unix(), 0)
-	return Claims{ApplicationID: testAppID, Subject: "alice", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
+	return Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
 		ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}
 }
 
@@ -58,7 +58,7 @@ func BenchmarkUserTokenOpenSSL(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := m.UserToken("alice", acl, DefaultTTL); err != nil {
+			if _, _, err := m.UserToken("new-user", acl, DefaultTTL); err != nil {
 				b.Error(err)
 				return
 			}

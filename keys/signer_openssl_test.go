@@ -33,10 +33,10 @@ func signerTestClaims() map[string]Claims {
 	iat := time.Unix(1700000000, 0)
 	acl := DefaultACL()
 	return map[string]Claims{
-		"user, default acl": {ApplicationID: testAppID, Subject: "alice", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
+		"user, default acl": {ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
 			ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"},
 		"admin, no acl": {ApplicationID: testAppID, IssuedAt: iat, ExpiresAt: iat.Add(MaxTTL), ID: "0b8e6f4a-1c2d-4c7e-9d2a-6f1c3c0e5a3b"},
-		"user, narrowed acl with filters": {ApplicationID: testAppID, Subject: "bob <b&b> ünïcode\u2028",
+		"user, narrowed acl with filters": {ApplicationID: testAppID, Subject: "other-user <o&u> ünïcode\u2028",
 			ACL: &ACL{Paths: map[string]ACLRule{
 				"/*/users/**":         {Methods: []string{"GET", "PATCH"}},
 				"/*/conversations/**": {Methods: []string{"GET"}, Filters: map[string]any{"type": "chat", "n": 2}},
@@ -83,7 +83,7 @@ func TestSignersVerifyEachOther(t *testing.T) {
 	now := time.Now()
 	iat := time.Unix(now.Unix(), 0)
 	acl := DefaultACL()
-	c := Claims{ApplicationID: testAppID, Subject: "alice", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL), ID: "jti-1"}
+	c := Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL), ID: "jti-1"}
 	for _, pair := range []struct {
 		name           string
 		signer, verify Signer
@@ -112,7 +112,7 @@ func TestSignersVerifyEachOther(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verifier: %v", err)
 			}
-			if got.Subject != "alice" || got.ID != "jti-1" {
+			if got.Subject != "new-user" || got.ID != "jti-1" {
 				t.Fatalf("claims = %+v", got)
 			}
 			// A signature by the other key of the pair must not verify.

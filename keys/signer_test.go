@@ -20,7 +20,7 @@ func TestGoSignerHeader(t *testing.T) {
 		t.Fatal("Public is not the key's public half")
 	}
 	m := Minter{ApplicationID: testAppID, Signer: s}
-	tok, _, err := m.UserToken("alice", DefaultACL(), DefaultTTL)
+	tok, _, err := m.UserToken("new-user", DefaultACL(), DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestGoSignerGolangJWTParses(t *testing.T) {
 	key, _ := testKeys(t)
 	m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(key)}
 	acl := ACL{Paths: map[string]ACLRule{"/*/users/**": {Methods: []string{"GET"}}, "/*/rtc/**": {Filters: map[string]any{"a": "b"}}}}
-	tok, c, err := m.UserToken("bob <bob@example.com>", acl, 2*time.Minute)
+	tok, c, err := m.UserToken("other-user <other-user@example.com>", acl, 2*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestGoSignerGolangJWTParses(t *testing.T) {
 		t.Fatalf("golang-jwt rejects our token: %v", err)
 	}
 	mc := parsed.Claims.(jwt.MapClaims)
-	if mc["sub"] != "bob <bob@example.com>" || mc["application_id"] != testAppID || mc["jti"] != c.ID {
+	if mc["sub"] != "other-user <other-user@example.com>" || mc["application_id"] != testAppID || mc["jti"] != c.ID {
 		t.Fatalf("claims = %v", mc)
 	}
 	if mc["iat"].(float64) != float64(c.IssuedAt.Unix()) || mc["exp"].(float64) != float64(c.ExpiresAt.Unix()) {

@@ -22,7 +22,7 @@ func TestVerifyAcceptsMintedTokens(t *testing.T) {
 	acl := ACL{Paths: map[string]ACLRule{"/*/users/**": {Methods: []string{"GET"}}}}
 	for _, key := range []*rsa.PrivateKey{a, b} {
 		m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(key), Now: nowFunc(fixedNow)}
-		tok, want, err := m.UserToken("alice", acl, DefaultTTL)
+		tok, want, err := m.UserToken("new-user", acl, DefaultTTL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestVerifyRejects(t *testing.T) {
 	good := forge(t, jwt.SigningMethodRS256, a, kidA, goodClaims())
 	parts := strings.Split(good, ".")
 	tamperedPayload := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(
-		string(decodeSegment(t, good, 1)), `"sub":"alice"`, `"sub":"mallory"`, 1)))
+		string(decodeSegment(t, good, 1)), `"sub":"new-user"`, `"sub":"other-user"`, 1)))
 
 	tests := []struct {
 		name  string

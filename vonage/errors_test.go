@@ -60,7 +60,7 @@ func TestErrorResponses(t *testing.T) {
 				w.WriteHeader(tt.status)
 				_, _ = io.WriteString(w, tt.body)
 			})
-			_, err := f.client().CreateUser(context.Background(), User{Name: "alice"})
+			_, err := f.client().CreateUser(context.Background(), User{Name: "new-user"})
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want *Error", err)

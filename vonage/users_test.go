@@ -14,13 +14,13 @@ func TestUserCRUD(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodPost && r.URL.Path == "/v1/users":
-			writeJSON(w, http.StatusCreated, map[string]any{"id": "USR-1", "name": "alice", "display_name": "Alice",
+			writeJSON(w, http.StatusCreated, map[string]any{"id": "USR-1", "name": "new-user", "display_name": "New User",
 				"properties": map[string]any{"custom_data": map[string]any{"sdkauth_user_id": "u1"}},
 				"_links":     map[string]any{"self": map[string]any{"href": "x"}}})
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/users/USR-1":
-			writeJSON(w, http.StatusOK, map[string]any{"id": "USR-1", "name": "alice", "display_name": "Alice", "channels": map[string]any{}})
+			writeJSON(w, http.StatusOK, map[string]any{"id": "USR-1", "name": "new-user", "display_name": "New User", "channels": map[string]any{}})
 		case r.Method == http.MethodPatch && r.URL.Path == "/v1/users/USR-1":
-			writeJSON(w, http.StatusOK, map[string]any{"id": "USR-1", "name": "alice", "display_name": "Alicia"})
+			writeJSON(w, http.StatusOK, map[string]any{"id": "USR-1", "name": "new-user", "display_name": "Renamed User"})
 		case r.Method == http.MethodDelete && r.URL.Path == "/v1/users/USR-1":
 			w.WriteHeader(http.StatusNoContent)
 		default:
@@ -30,31 +30,31 @@ func TestUserCRUD(t *testing.T) {
 	c := f.client()
 	ctx := context.Background()
 
-	created, err := c.CreateUser(ctx, User{Name: "alice", DisplayName: "Alice",
+	created, err := c.CreateUser(ctx, User{Name: "new-user", DisplayName: "New User",
 		Properties: &UserProperties{CustomData: map[string]any{"sdkauth_user_id": "u1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := User{ID: "USR-1", Name: "alice", DisplayName: "Alice", Properties: &UserProperties{CustomData: map[string]any{"sdkauth_user_id": "u1"}}}
+	want := User{ID: "USR-1", Name: "new-user", DisplayName: "New User", Properties: &UserProperties{CustomData: map[string]any{"sdkauth_user_id": "u1"}}}
 	if !reflect.DeepEqual(created, want) {
 		t.Fatalf("created = %+v, want %+v", created, want)
 	}
 	post := f.last(t)
-	if got := decodeBody(t, post); !reflect.DeepEqual(got, map[string]any{"name": "alice", "display_name": "Alice",
+	if got := decodeBody(t, post); !reflect.DeepEqual(got, map[string]any{"name": "new-user", "display_name": "New User",
 		"properties": map[string]any{"custom_data": map[string]any{"sdkauth_user_id": "u1"}}}) {
 		t.Fatalf("POST body = %v", got)
 	}
 	checkHeaders(t, post, true)
 
 	got, err := c.GetUser(ctx, "USR-1")
-	if err != nil || got.DisplayName != "Alice" {
+	if err != nil || got.DisplayName != "New User" {
 		t.Fatalf("GetUser = %+v, %v", got, err)
 	}
 	checkHeaders(t, f.last(t), false)
 
-	name := "Alicia"
+	name := "Renamed User"
 	upd, err := c.UpdateUser(ctx, "USR-1", UserUpdate{DisplayName: &name})
-	if err != nil || upd.DisplayName != "Alicia" {
+	if err != nil || upd.DisplayName != "Renamed User" {
 		t.Fatalf("UpdateUser = %+v, %v", upd, err)
 	}
 	checkHeaders(t, f.last(t), true)
@@ -237,23 +237,23 @@ func TestFindUserByName(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		var users []any
 		switch r.URL.Query().Get("name") {
-		case "alice":
-			users = []any{map[string]any{"id": "USR-a", "name": "alice"}}
-		case "bob":
-			// A looser match than asked for must not be taken for bob.
-			users = []any{map[string]any{"id": "USR-b2", "name": "bobby"}}
+		case "new-user":
+			users = []any{map[string]any{"id": "USR-a", "name": "new-user"}}
+		case "other-user":
+			// A looser match than asked for must not be taken for other-user.
+			users = []any{map[string]any{"id": "USR-b2", "name": "other-user2"}}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"_embedded": map[string]any{"users": users}, "_links": map[string]any{}})
 	})
 	c := f.client()
-	u, err := c.FindUserByName(context.Background(), "alice")
+	u, err := c.FindUserByName(context.Background(), "new-user")
 	if err != nil || u.ID != "USR-a" {
-		t.Fatalf("alice = %+v, %v", u, err)
+		t.Fatalf("new-user = %+v, %v", u, err)
 	}
-	if r := f.last(t); r.RawQuery != "name=alice&page_size=100" {
+	if r := f.last(t); r.RawQuery != "name=new-user&page_size=100" {
 		t.Fatalf("query = %q", r.RawQuery)
 	}
-	for _, name := range []string{"bob", "carol"} {
+	for _, name := range []string{"other-user", "third-user"} {
 		_, err := c.FindUserByName(context.Background(), name)
 		var e *Error
 		if !IsNotFound(err) || !errors.Is(err, ErrNotFound) || !errors.As(err, &e) || e.Status != http.StatusNotFound {
