@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -67,7 +68,7 @@ func (e *envList) Set(v string) error {
 }
 
 // phases lists what -only may name.
-var phases = []string{"ceiling", "mint", "refresh", "cc", "password", "storm"}
+var phases = []string{"ceiling", "mint", "floor", "refresh", "cc", "password", "storm"}
 
 // runs reports whether phase is to run.
 func (o options) runs(phase string) bool { return len(o.only) == 0 || o.only[phase] }
@@ -89,7 +90,13 @@ func main() {
 	flag.Float64Var(&o.openLoopPercent, "open-loop-percent", 70, "rate of the latency phases, as a percentage of the measured maximum")
 	flag.Var(&o.serverEnv, "env", "extra `NAME=VALUE` for the server's environment (repeatable), e.g. GOGC=200")
 	only := flag.String("only", "", "run only these phases, comma-separated: "+strings.Join(phases, ","))
+	floorAddr := flag.String("serve-floor", "", "internal: serve the floor phase's bare token server on this `host:port` (see floor.go)")
 	flag.Parse()
+	if *floorAddr != "" {
+		err := serveFloor(*floorAddr, o.signer)
+		fmt.Fprintln(os.Stderr, "bench: floor server:", err)
+		os.Exit(1)
+	}
 	if *only != "" {
 		o.only = map[string]bool{}
 		for _, p := range strings.Split(*only, ",") {
@@ -161,7 +168,15 @@ func runBench(ctx context.Context, o options) (err error) {
 		b.rep.Mint = append(b.rep.Mint, m)
 	}
 
-	// 3. The stack, and the HTTP phases.
+	// 3. The floor: a bare HTTP token server, still without Postgres.
+	if o.runs("floor") {
+		logf("floor: a bare net/http token server with the %s signer …", o.signer)
+		if err := b.floorPhase(ctx); err != nil {
+			return err
+		}
+	}
+
+	// 4. The stack, and the HTTP phases.
 	if !o.runs("refresh") && !o.runs("cc") && !o.runs("password") && !o.runs("storm") {
 		return b.finish()
 	}
@@ -272,7 +287,7 @@ func (b *bencher) httpPhases(ctx context.Context) error {
 		return passwordWorker(b.api, pwUsers[i%len(pwUsers)], benchPassword(1000+i%len(pwUsers))), nil
 	}
 	if o.runs("password") {
-		if _, err := b.phase(ctx, "password", "password", loadSpec{concurrency: o.pwConcurrency, duration: o.duration, newWorker: pw}, true); err != nil {
+		if _, err := b.phase(ctx, b.st.procs(), "password", "password", loadSpec{concurrency: o.pwConcurrency, duration: o.duration, newWorker: pw}, true); err != nil {
 			return err
 		}
 	}
@@ -282,7 +297,7 @@ func (b *bencher) httpPhases(ctx context.Context) error {
 		storm := func(i int) (call, error) {
 			return passwordWorker(stormAPI, pwUsers[i%len(pwUsers)], benchPassword(1000+i%len(pwUsers))), nil
 		}
-		if _, err := b.phase(ctx, "login storm", "password", loadSpec{concurrency: o.storm, duration: o.stormDuration, newWorker: storm}, false); err != nil {
+		if _, err := b.phase(ctx, b.st.procs(), "login storm", "password", loadSpec{concurrency: o.storm, duration: o.stormDuration, newWorker: storm}, false); err != nil {
 			return err
 		}
 		stormAPI.client.CloseIdleConnections()
@@ -293,7 +308,7 @@ func (b *bencher) httpPhases(ctx context.Context) error {
 // closedAndOpen measures a grant at full speed, then at a fixed share of
 // that rate for its latency.
 func (b *bencher) closedAndOpen(ctx context.Context, grant string, w func(int) (call, error), conc int) error {
-	res, err := b.phase(ctx, grant, grant, loadSpec{concurrency: conc, duration: b.o.duration, newWorker: w}, true)
+	res, err := b.phase(ctx, b.st.procs(), grant, grant, loadSpec{concurrency: conc, duration: b.o.duration, newWorker: w}, true)
 	if err != nil {
 		return err
 	}
@@ -302,13 +317,33 @@ func (b *bencher) closedAndOpen(ctx context.Context, grant string, w func(int) (
 		return nil
 	}
 	name := fmt.Sprintf("%s @ %.0f%%", grant, b.o.openLoopPercent)
-	_, err = b.phase(ctx, name, grant, loadSpec{concurrency: conc, duration: b.o.duration, rate: target, newWorker: w}, false)
+	_, err = b.phase(ctx, b.st.procs(), name, grant, loadSpec{concurrency: conc, duration: b.o.duration, rate: target, newWorker: w}, false)
 	return err
+}
+
+// procs are the processes a phase measures: a server, and Postgres when
+// there is one.
+type procs struct {
+	srv        *exec.Cmd
+	postmaster int    // 0: no Postgres
+	log        string // the server's log, quoted when it exits
+}
+
+func (s *stack) procs() procs {
+	return procs{srv: s.srv, postmaster: s.postmaster, log: filepath.Join(s.dir, "sdkauth.log")}
+}
+
+// postgresCPU is the CPU seconds of the postmaster and its backends so far.
+func (p procs) postgresCPU() float64 {
+	if p.postmaster == 0 {
+		return 0
+	}
+	return treeCPUSeconds(p.postmaster)
 }
 
 // phase runs one load phase (after an unmeasured warm-up when asked) and
 // records it with the server's peak RSS and the CPU of each process.
-func (b *bencher) phase(ctx context.Context, name, grant string, spec loadSpec, warm bool) (phaseResult, error) {
+func (b *bencher) phase(ctx context.Context, pr procs, name, grant string, spec loadSpec, warm bool) (phaseResult, error) {
 	spec.name = name
 	if warm && b.o.warmup > 0 {
 		w := spec
@@ -318,9 +353,9 @@ func (b *bencher) phase(ctx context.Context, name, grant string, spec loadSpec, 
 		}
 	}
 	logf("%s: %d workers, %s%s …", name, spec.concurrency, spec.duration, map[bool]string{true: fmt.Sprintf(", %.0f req/s offered", spec.rate), false: ""}[spec.rate > 0])
-	srvPID := b.st.srv.Process.Pid
+	srvPID := pr.srv.Process.Pid
 	rss := watchRSS(srvPID)
-	srv0, pg0, self0 := cpuSeconds(srvPID), treeCPUSeconds(b.st.postmaster), cpuSeconds(os.Getpid())
+	srv0, pg0, self0 := cpuSeconds(srvPID), pr.postgresCPU(), cpuSeconds(os.Getpid())
 	start := time.Now()
 	res, err := run(ctx, spec)
 	wall := time.Since(start)
@@ -329,7 +364,7 @@ func (b *bencher) phase(ctx context.Context, name, grant string, spec loadSpec, 
 		loadResult:  res,
 		Wall:        wall,
 		ServerCPU:   cpuSeconds(srvPID) - srv0,
-		PostgresCPU: treeCPUSeconds(b.st.postmaster) - pg0,
+		PostgresCPU: pr.postgresCPU() - pg0,
 		LoadgenCPU:  cpuSeconds(os.Getpid()) - self0,
 		PeakRSS:     rss.Peak(),
 		RSSReset:    rss.reset,
@@ -337,8 +372,8 @@ func (b *bencher) phase(ctx context.Context, name, grant string, spec loadSpec, 
 	if err != nil {
 		return p, err
 	}
-	if exited(b.st.srv) {
-		return p, fmt.Errorf("%s: sdkauth exited: %s", name, tail(filepath.Join(b.st.dir, "sdkauth.log")))
+	if exited(pr.srv) {
+		return p, fmt.Errorf("%s: the server exited: %s", name, tail(pr.log))
 	}
 	b.rep.Phases = append(b.rep.Phases, p)
 	logf("  %.0f req/s, p50 %s p95 %s p99 %s, %d errors%s; CPU server %.1f s, Postgres %.1f s, load generator %.1f s; peak RSS %d MiB",

@@ -155,6 +155,10 @@ func (r *report) targets() []target {
 	}
 	grantTarget("refresh_token", 0.5)
 	grantTarget("client_credentials", 0.6)
+	if p, ok := r.phase(floorPhaseName); ok && r.Ceiling > 0 {
+		ts = append(ts, target{"(no target: for scale) a bare net/http token server, no database, on the same cores",
+			fmt.Sprintf("%.0f/s = %s", p.Rate(), r.ratio(p.Rate())), nil})
+	}
 
 	errs, measured := 0, 0
 	var where []string
@@ -253,10 +257,14 @@ func (r *report) markdown() string {
 	}
 
 	w("\n## POST /v1/token over loopback\n\n")
-	w("Form-encoded requests, keep-alive connections (one per worker). Closed-loop phases run as fast as the server answers, after a %s warm-up; open-loop phases (@ %.0f%%) offer a fixed rate and count latency from when each request was due. CPU is in seconds over the phase (wall time in brackets); Postgres is the postmaster and all its backends. Peak RSS is sdkauth's VmHWM, reset at the start of each phase.\n\n",
+	w("Form-encoded requests, keep-alive connections (one per worker). Closed-loop phases run as fast as the server answers, after a %s warm-up; open-loop phases (@ %.0f%%) offer a fixed rate and count latency from when each request was due. CPU is in seconds over the phase (wall time in brackets); Postgres is the postmaster and all its backends. Peak RSS is the server's VmHWM, reset at the start of each phase.\n\n",
 		r.o.warmup, r.o.openLoopPercent)
-	w("| phase | workers | req/s | of ceiling | p50 | p95 | p99 | max | errors | CPU sdkauth | CPU Postgres | CPU load gen | peak RSS |\n")
-	w("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
+	floor, hasFloor := r.phase(floorPhaseName)
+	if hasFloor {
+		w("The server is sdkauth in every row but the floor's. The floor's server is the bench binary run as a bare token server (bench/floor.go): it mints the same admin token as client_credentials with the same signer, but with net/http alone, with no router, database, client authentication, logs or metrics. It shows how much of the ceiling HTTP over loopback, Go's runtime and the kernel leave a Go token server on these cores; \"of floor\" gives each rate as a share of it.\n\n")
+	}
+	w("| phase | workers | req/s | of ceiling | of floor | p50 | p95 | p99 | max | errors | CPU server | CPU Postgres | CPU load gen | peak RSS |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, ph := range r.Phases {
 		errs := "0"
 		if ph.Failed > 0 {
@@ -266,22 +274,25 @@ func (r *report) markdown() string {
 		if ph.Offered > 0 {
 			rate = fmt.Sprintf("%.0f (offered %.0f)", ph.Rate(), ph.Offered)
 		}
-		ratio := r.ratio(ph.Rate())
+		ratio, ofFloor := r.ratio(ph.Rate()), "n/a"
+		if hasFloor && floor.Rate() > 0 {
+			ofFloor = fmt.Sprintf("%.0f%%", 100*ph.Rate()/floor.Rate())
+		}
 		if ph.Grant == "password" {
-			ratio = "—"
+			ratio, ofFloor = "—", "—"
 		}
 		var max time.Duration
 		if n := len(ph.Latencies); n > 0 {
 			max = ph.Latencies[n-1]
 		}
-		w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.1f s (%.0f%%) | %.1f s (%.0f%%) | %.1f s (%.0f%%) | %.0f MiB |\n",
-			ph.Name, ph.Concurrency, rate, ratio, ms(ph.Percentile(50)), ms(ph.Percentile(95)), ms(ph.Percentile(99)), ms(max), errs,
+		w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s (%.0f%%) | %.1f s (%.0f%%) | %.1f s (%.0f%%) | %.0f MiB |\n",
+			ph.Name, ph.Concurrency, rate, ratio, ofFloor, ms(ph.Percentile(50)), ms(ph.Percentile(95)), ms(ph.Percentile(99)), ms(max), errs,
 			ph.ServerCPU, pct(ph.ServerCPU, ph.Wall), ph.PostgresCPU, pct(ph.PostgresCPU, ph.Wall), ph.LoadgenCPU, pct(ph.LoadgenCPU, ph.Wall),
 			float64(ph.PeakRSS)/(1<<20))
 	}
 	w("\nCPU percentages are of one core over the phase's wall time; %d cores make %d%%.\n", m.CPUs, 100*m.CPUs)
 	w("\nCPU per successful request (ms), the measure least disturbed by other load on the machine; RSA-2048 signing alone costs about %s of it.\n\n", signCost(r.Ceiling, m.CPUs))
-	w("| phase | sdkauth | Postgres | load generator | total |\n|---|---:|---:|---:|---:|\n")
+	w("| phase | server | Postgres | load generator | total |\n|---|---:|---:|---:|---:|\n")
 	for _, ph := range r.Phases {
 		if ph.OK == 0 || ph.Offered > 0 {
 			continue
