@@ -5,7 +5,9 @@
 //     rate the password parameters allow on every core;
 //  2. the in-process mint rate of each signer (OpenSSL and pure Go) on
 //     every core;
-//  3. a throwaway Postgres, the Vonage emulator and `sdkauth serve` as
+//  3. the floor: the same client_credentials load against a bare net/http
+//     token server with the same signer and nothing else (floor.go);
+//  4. a throwaway Postgres, the Vonage emulator and `sdkauth serve` as
 //     separate processes, then POST /v1/token over loopback: the
 //     refresh_token grant (each worker follows its own rotation chain),
 //     client_credentials and password, each at full speed (closed loop)
