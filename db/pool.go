@@ -27,6 +27,10 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		// for a connection while others wait on Postgres and Vonage.
 		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		RegisterUUID(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Postgres: %w", err)

@@ -81,7 +81,7 @@ func (s *stack) audit(event string) []auditEvent {
 }
 
 // waitFor polls cond every 50 ms until it holds, failing t after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

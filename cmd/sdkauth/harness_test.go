@@ -41,7 +41,7 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 // stack is one sdkauth wired exactly as `serve` wires it, on its own
 // database, talking to its own Vonage emulator over real HTTP.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	DBURL  string
 	Em     *emulator.Emulator
@@ -54,7 +54,7 @@ type stack struct {
 }
 
 // newStack starts a stack; env overrides configuration variables.
-func newStack(t *testing.T, env map[string]string) *stack {
+func newStack(t testing.TB, env map[string]string) *stack {
 	t.Helper()
 	em := emulator.New(emulator.Config{APIKey: "key", APISecret: "secret"})
 	emLog := newRequestLog(em)
@@ -105,7 +105,7 @@ type response struct {
 }
 
 // JSON decodes the body into a map.
-func (r response) JSON(t *testing.T) map[string]any {
+func (r response) JSON(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {

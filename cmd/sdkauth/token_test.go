@@ -10,7 +10,7 @@ import (
 )
 
 // withoutRequestID drops the per-request id so two problem bodies compare.
-func withoutRequestID(t *testing.T, r response) string {
+func withoutRequestID(t testing.TB, r response) string {
 	m := r.JSON(t)
 	delete(m, "request_id")
 	b, _ := json.Marshal(m)
