@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,6 +51,38 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 		for b.Loop() {
 			refresh = jsonString(post(b, "grant_type=refresh_token&refresh_token="+refresh, ""), "refresh_token")
 		}
+	})
+
+	// The same with 16 requests in flight, as make bench sends them, so
+	// that concurrent requests share commits as they do in production.
+	const inFlight = 16
+	parallelism := max(1, inFlight/runtime.GOMAXPROCS(0))
+	b.Run("client_credentials_parallel", func(b *testing.B) {
+		authorization := basic(id, secret)
+		b.ReportAllocs()
+		b.SetParallelism(parallelism)
+		defer reportCPU(b)()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				post(b, "grant_type=client_credentials", authorization)
+			}
+		})
+	})
+	chains := make(chan string, parallelism*runtime.GOMAXPROCS(0))
+	for i := range cap(chains) {
+		chains <- s.signup(fmt.Sprintf("new-user-%d", i), goodPassword)["refresh_token"].(string)
+	}
+	b.Run("refresh_token_parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(parallelism)
+		defer reportCPU(b)()
+		b.RunParallel(func(pb *testing.PB) {
+			tok := <-chains // each goroutine follows its own rotation chain
+			defer func() { chains <- tok }()
+			for pb.Next() {
+				tok = jsonString(post(b, "grant_type=refresh_token&refresh_token="+tok, ""), "refresh_token")
+			}
+		})
 	})
 }
 
