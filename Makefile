@@ -40,7 +40,8 @@ bench: build
 
 # The Go micro-benchmarks: signers, claims, ACLs, password hashing, rotation.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth
+	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth ./db
+	$(GO) test -run '^$$' -bench TokenEndpoint -benchmem ./cmd/sdkauth
 
 # Regenerates db/*.sql.go from db/queries; the output is committed, so
 # `make test` does not need sqlc.
