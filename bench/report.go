@@ -149,6 +149,11 @@ func (r *report) targets() []target {
 			t.measured = "not measured"
 		} else if r.Ceiling > 0 {
 			t.measured = fmt.Sprintf("%.0f/s = %s", p.Rate(), r.ratio(p.Rate()))
+			if f, ok := r.phase(floorPhaseName); ok && f.Rate() > 0 {
+				// What the target asks of sdkauth, next to what a server
+				// with none of its work reached.
+				t.measured += fmt.Sprintf(" (the target is %.0f/s, %.0f%% of the floor's %.0f/s)", want*r.Ceiling, 100*want*r.Ceiling/f.Rate(), f.Rate())
+			}
 			t.met = yes(share(p.Rate()) >= want)
 		}
 		ts = append(ts, t)
