@@ -6,7 +6,9 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sdkauth/sdkauth/keys"
 )
@@ -54,5 +56,33 @@ func TestFloorServerMintsAdminTokens(t *testing.T) {
 	}
 	if status, _, err = c.post(ctx, "grant_type=password"); err != nil || status != 400 {
 		t.Fatalf("password grant: %d, %v; want 400", status, err)
+	}
+}
+
+// The report states each throughput target next to the floor, and gives
+// every rate as a share of both the ceiling and the floor.
+func TestReportComparesRatesWithTheFloor(t *testing.T) {
+	closed := func(name, grant string, ok int) phaseResult {
+		return phaseResult{Name: name, Grant: grant, Concurrency: 16, Wall: 10 * time.Second,
+			loadResult: loadResult{OK: ok, Window: 10 * time.Second, Latencies: []time.Duration{time.Millisecond}}}
+	}
+	r := &report{o: options{openLoopPercent: 70, warmup: time.Second}, Ceiling: 4000, CeilingRuns: []float64{4000},
+		Phases: []phaseResult{
+			closed(floorPhaseName, floorGrant, 25000),
+			closed("refresh_token", "refresh_token", 14000),
+			closed("client_credentials", "client_credentials", 24500),
+		}}
+	md := r.markdown()
+	for _, want := range []string{
+		"| floor: bare net/http token server | 16 | 2500 | 62% | 100% |",
+		"| refresh_token | 16 | 1400 | 35% | 56% |",
+		"| client_credentials | 16 | 2450 | 61% | 98% |",
+		"| refresh_token ≥ 50% of the ceiling | 1400/s = 35% (the target is 2000/s, 80% of the floor's 2500/s) | **no** |",
+		"| client_credentials ≥ 60% of the ceiling | 2450/s = 61% (the target is 2400/s, 96% of the floor's 2500/s) | yes |",
+		"| (no target: for scale) a bare net/http token server, no database, on the same cores | 2500/s = 62% | — |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
 	}
 }
