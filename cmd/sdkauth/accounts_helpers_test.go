@@ -80,7 +80,7 @@ func (s *stack) audit(event string) []auditEvent {
 	return out
 }
 
-// waitFor polls cond every 50 ms until it holds, failing t after timeout.
+// waitFor polls cond every 20 ms until it holds, failing t after timeout.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -88,6 +88,6 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		if time.Now().After(deadline) {
 			t.Fatalf("waited %s for %s", timeout, what)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }

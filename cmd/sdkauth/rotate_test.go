@@ -35,18 +35,6 @@ func (s *stack) replica() *stack {
 	return &r
 }
 
-// waitUntil polls cond until it holds or within passes.
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func jwksKids(t *testing.T, s *stack) ([]string, string) {
 	t.Helper()
 	r := s.do(http.MethodGet, "/.well-known/jwks.json", "", nil)
@@ -104,7 +92,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
+	waitFor(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
 
 	var out bytes.Buffer
 	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
@@ -112,13 +100,13 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	}
 	atRotation := done.Load()
 	for _, r := range replicas {
-		waitUntil(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
 	}
 	newKID := a.App.keys.ring.KeyID()
 	if b.App.keys.ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
 		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.keys.ring.KeyID(), out.String())
 	}
-	waitUntil(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
+	waitFor(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
 	stop.Store(true)
 	wg.Wait()
 	if failures.Load() > 0 {
@@ -158,7 +146,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range replicas {
-		waitUntil(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
+		waitFor(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
 			kids, _ := jwksKids(t, r)
 			return len(kids) == 1
 		})
