@@ -34,6 +34,10 @@ type application struct {
 	users   map[string]*user // by id
 	byName  map[string]*user
 	userSeq uint64
+
+	convs     map[string]*conversation // by id
+	convNames map[string]*conversation
+	convSeq   uint64
 }
 
 // link is a HAL link.
@@ -120,6 +124,7 @@ func (e *Emulator) insertApplicationLocked(name, keyPEM string, key *rsa.PublicK
 		publicKeyPEM: keyPEM, publicKey: key,
 		capabilities: caps, privacy: privacy,
 		users: make(map[string]*user), byName: make(map[string]*user),
+		convs: make(map[string]*conversation), convNames: make(map[string]*conversation),
 	}
 	e.apps[app.id] = app
 	return app

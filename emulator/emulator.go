@@ -34,6 +34,11 @@ type Emulator struct {
 
 	stats  statsCounter
 	faults faultSet
+
+	// table is the platform's endpoints, built once by New.
+	table []route
+	// rtc holds the Client SDK sessions connected over /v2/rtc.
+	rtc rtcHub
 }
 
 // New returns an empty emulator configured by cfg.
@@ -53,12 +58,20 @@ func New(cfg Config) *Emulator {
 	}
 	e.stats.counts = make(map[string]int)
 	e.faults.release = make(chan struct{})
+	e.table = e.routes()
+	e.rtc.init()
 	return e
 }
 
 // ServeHTTP serves the Applications API v2 under /v2/applications, the Users API v1
 // under /v1/users and the emulator's own control endpoints under /_emulator/.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Server SDKs join their host and path verbatim, so a host configured with
+	// a trailing slash asks for //v1/…: repeated slashes are read as one.
+	for strings.Contains(r.URL.Path, "//") {
+		r.URL.Path = strings.ReplaceAll(r.URL.Path, "//", "/")
+		r.URL.RawPath = ""
+	}
 	if r.URL.Path == "/_emulator" || strings.HasPrefix(r.URL.Path, "/_emulator/") {
 		e.serveControl(w, r)
 		return
@@ -74,7 +87,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.log.Debug("emulator request", "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "duration", time.Since(start))
 	}()
-	if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/") {
+	if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/v2/") || strings.HasPrefix(r.URL.Path, "/v0.3/") {
 		if e.applyFault(sw, r) {
 			return
 		}
@@ -82,59 +95,6 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.route(sw, r)
 	if sw.status == 0 {
 		sw.WriteHeader(http.StatusOK)
-	}
-}
-
-// route dispatches a platform API request to its handler, answering 404 for
-// unknown paths and 405 for unsupported methods.
-func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
-	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	switch {
-	case len(segs) == 2 && segs[0] == "v1" && segs[1] == "users":
-		switch r.Method {
-		case http.MethodGet:
-			e.withToken(w, r, e.listUsers)
-		case http.MethodPost:
-			e.withToken(w, r, e.createUser)
-		default:
-			methodNotAllowed(w, "GET, POST")
-		}
-	case len(segs) == 3 && segs[0] == "v1" && segs[1] == "users" && segs[2] != "":
-		r.SetPathValue("id", segs[2])
-		switch r.Method {
-		case http.MethodGet:
-			e.withToken(w, r, e.getUser)
-		case http.MethodPatch:
-			e.withToken(w, r, e.updateUser)
-		case http.MethodDelete:
-			e.withToken(w, r, e.deleteUser)
-		default:
-			methodNotAllowed(w, "GET, PATCH, DELETE")
-		}
-	case len(segs) == 2 && segs[0] == "v2" && segs[1] == "applications":
-		switch r.Method {
-		case http.MethodGet:
-			e.withBasic(w, r, e.listApplications)
-		case http.MethodPost:
-			e.withBasic(w, r, e.createApplication)
-		default:
-			methodNotAllowed(w, "GET, POST")
-		}
-	case len(segs) == 3 && segs[0] == "v2" && segs[1] == "applications" && segs[2] != "":
-		r.SetPathValue("id", segs[2])
-		switch r.Method {
-		case http.MethodGet:
-			e.withBasic(w, r, e.getApplication)
-		case http.MethodPut:
-			e.withBasic(w, r, e.updateApplication)
-		case http.MethodDelete:
-			e.withBasic(w, r, e.deleteApplication)
-		default:
-			methodNotAllowed(w, "GET, PUT, DELETE")
-		}
-	default:
-		writeProblem(w, http.StatusNotFound, codeRouteNotFound, "Not found.",
-			"The emulator does not serve "+r.Method+" "+r.URL.Path+".")
 	}
 }
 

@@ -2,11 +2,13 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -147,3 +149,28 @@ func cloneJSON(v map[string]any) map[string]any {
 	_ = json.Unmarshal(b, &out)
 	return out
 }
+
+// firstByte returns the first non-space byte of a JSON value, or 0.
+func firstByte(raw json.RawMessage) byte {
+	if t := bytes.TrimSpace(raw); len(t) > 0 {
+		return t[0]
+	}
+	return 0
+}
+
+// decodeAny decodes a JSON value generically (nil when it does not decode).
+func decodeAny(raw json.RawMessage) any {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// sortBySeq sorts items ascending by their creation sequence.
+func sortBySeq[T any](items []T, seq func(T) uint64) {
+	slices.SortFunc(items, func(a, b T) int { return cmp.Compare(seq(a), seq(b)) })
+}
+
+// itoa formats an unsigned id.
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -30,6 +30,9 @@ type caller struct {
 type tokenError struct {
 	status int
 	detail string
+	// code is the platform's error code; empty means the status's default
+	// (system:error:invalid-token or system:error:permission).
+	code string
 }
 
 // unauthorized builds a 401 refusal.
@@ -49,14 +52,26 @@ func (e *Emulator) withToken(w http.ResponseWriter, r *http.Request, h func(http
 	if terr != nil {
 		e.log.Debug("emulator: token refused", "path", r.URL.Path, "status", terr.status, "reason", terr.detail)
 		if terr.status == http.StatusForbidden {
-			writeProblem(w, terr.status, codePermission, "Forbidden.", terr.detail)
+			writeProblem(w, terr.status, terr.errorCode(), "Forbidden.", terr.detail)
 		} else {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeProblem(w, terr.status, codeInvalidToken, "Unauthorized.", terr.detail)
+			writeProblem(w, terr.status, terr.errorCode(), "Unauthorized.", terr.detail)
 		}
 		return
 	}
 	h(w, r, c)
+}
+
+// errorCode is the platform's code for the refusal.
+func (t *tokenError) errorCode() string {
+	switch {
+	case t.code != "":
+		return t.code
+	case t.status == http.StatusForbidden:
+		return codePermission
+	default:
+		return codeInvalidToken
+	}
 }
 
 // verifyRequest applies the platform's token rules to the request's bearer JWT.
@@ -140,7 +155,9 @@ func checkClaims(claims jwt.MapClaims, now time.Time) *tokenError {
 		return terr
 	}
 	if exp <= nowSec {
-		return unauthorized("The token has expired.")
+		terr := unauthorized("The token has expired.")
+		terr.code = codeExpiredToken
+		return terr
 	}
 	if exp <= iat {
 		return unauthorized("The token's exp is not after its iat.")

@@ -38,7 +38,7 @@ func TestTokenRules(t *testing.T) {
 		{"valid admin token", e.admin, "GET", "/v1/users", 200, ""},
 		{"no token", func() string { return "" }, "GET", "/v1/users", 401, invalid},
 		{"not a JWT", func() string { return "garbage" }, "GET", "/v1/users", 401, invalid},
-		{"expired", func() string { return with(func(c jwt.MapClaims) { c["iat"], c["exp"] = now-1000, now-10 }) }, "GET", "/v1/users", 401, invalid},
+		{"expired", func() string { return with(func(c jwt.MapClaims) { c["iat"], c["exp"] = now-1000, now-10 }) }, "GET", "/v1/users", 401, "system:error:expired-token"},
 		{"iat in the future", func() string { return with(func(c jwt.MapClaims) { c["iat"], c["exp"] = now+120, now+900 }) }, "GET", "/v1/users", 401, invalid},
 		{"iat within leeway", func() string { return with(func(c jwt.MapClaims) { c["iat"] = now + 10 }) }, "GET", "/v1/users", 200, ""},
 		{"missing iat", func() string { return with(func(c jwt.MapClaims) { delete(c, "iat") }) }, "GET", "/v1/users", 401, invalid},

@@ -204,20 +204,21 @@ func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request, c caller) 
 	writeJSON(w, http.StatusCreated, view)
 }
 
-// getUser handles GET /v1/users/{id}.
+// getUser handles GET /{v}/users/{id}, where "me" is the token's own user.
 func (e *Emulator) getUser(w http.ResponseWriter, r *http.Request, c caller) {
-	e.mu.Lock()
-	var u *user
-	if app := e.apps[c.appID]; app != nil {
-		u = app.users[r.PathValue("id")]
+	app, aerr := e.lockedApp(c.appID)
+	if aerr != nil {
+		aerr.write(w)
+		return
 	}
+	u, aerr := app.pathUser(r.PathValue("id"), c)
 	var view userView
 	if u != nil {
 		view = u.view(baseURL(r))
 	}
 	e.mu.Unlock()
-	if u == nil {
-		userNotFound(w)
+	if aerr != nil {
+		aerr.write(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, view)

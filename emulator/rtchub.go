@@ -1,0 +1,261 @@
+package emulator
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// maxQueuedFrames bounds what a session may fall behind by before the platform
+// drops it, so one stalled client cannot hold the emulator's memory.
+const maxQueuedFrames = 10000
+
+// rtcHub holds the Client SDK sessions connected over /v2/rtc, by id and by
+// user, so that conversation events reach the sessions of their members.
+type rtcHub struct {
+	mu       sync.Mutex
+	sessions map[string]*rtcSession
+	byUser   map[userKey]map[*rtcSession]struct{}
+	seq      uint64
+}
+
+// userKey names a user of an application.
+type userKey struct{ appID, userID string }
+
+// rtcSession is one connected Client SDK session.
+type rtcSession struct {
+	seq                       uint64
+	id, appID, userID, userNm string
+	createdAt                 time.Time
+	queue                     frameQueue
+	// closeWith ends the session's connection, after flushing what is queued,
+	// with a final event; set by the transport before the session is shared.
+	closeWith func(event string, payload any)
+}
+
+func (h *rtcHub) init() {
+	h.sessions = make(map[string]*rtcSession)
+	h.byUser = make(map[userKey]map[*rtcSession]struct{})
+}
+
+// open registers a new session for a user and returns it; closeWith is how
+// the transport ends the session's connection.
+func (h *rtcHub) open(appID, userID, userName string, now time.Time, closeWith func(event string, payload any)) *rtcSession {
+	s := &rtcSession{id: uuid.NewString(), appID: appID, userID: userID, userNm: userName, createdAt: now, closeWith: closeWith}
+	s.queue.init()
+	h.mu.Lock()
+	h.seq++
+	s.seq = h.seq
+	h.sessions[s.id] = s
+	k := userKey{appID, userID}
+	if h.byUser[k] == nil {
+		h.byUser[k] = make(map[*rtcSession]struct{})
+	}
+	h.byUser[k][s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+// close forgets a session; it is safe to call more than once.
+func (h *rtcHub) close(s *rtcSession) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sessions[s.id] != s {
+		return
+	}
+	delete(h.sessions, s.id)
+	k := userKey{s.appID, s.userID}
+	delete(h.byUser[k], s)
+	if len(h.byUser[k]) == 0 {
+		delete(h.byUser, k)
+	}
+}
+
+// userSessions lists a user's sessions, oldest first.
+func (h *rtcHub) userSessions(appID, userID string) []*rtcSession {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*rtcSession
+	for s := range h.byUser[userKey{appID, userID}] {
+		out = append(out, s)
+	}
+	sortBySeq(out, func(s *rtcSession) uint64 { return s.seq })
+	return out
+}
+
+// publish queues an event for the sessions of every user with an invited or
+// joined member in the conversation, and of the extra users named. The caller
+// holds e.mu, so each session receives a conversation's events in id order.
+func (e *Emulator) publish(app *application, cv *conversation, ev *event, extraUsers ...string) {
+	h := &e.rtc
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.sessions) == 0 {
+		return
+	}
+	var payload any // rendered once, on the first recipient
+	deliver := func(userID string) {
+		for s := range h.byUser[userKey{app.id, userID}] {
+			if payload == nil {
+				payload = socketEvent(app, cv, ev)
+			}
+			if !s.queue.push(frame{event: ev.typ, payload: payload}) && s.closeWith != nil {
+				go s.closeWith("session:error:server-forced-disconnect", map[string]any{"reason": "the session fell too far behind"})
+			}
+		}
+	}
+	seen := make(map[string]bool, len(cv.members)+len(extraUsers))
+	for _, m := range cv.members {
+		if m.state != stateLeft && !seen[m.userID] {
+			seen[m.userID] = true
+			deliver(m.userID)
+		}
+	}
+	for _, id := range extraUsers {
+		if !seen[id] {
+			seen[id] = true
+			deliver(id)
+		}
+	}
+}
+
+// socketEvent is an event as the platform pushes it to Client SDK sessions: the
+// v0.3 event with its conversation id ("cid"), as the SDK decodes it.
+func socketEvent(app *application, cv *conversation, ev *event) map[string]any {
+	out := map[string]any{
+		"id":              ev.id,
+		"cid":             cv.id,
+		"conversation_id": cv.id,
+		"type":            ev.typ,
+		"body":            ev.body,
+		"timestamp":       formatTime(ev.createdAt),
+		"application_id":  app.id,
+	}
+	if ev.from != "" {
+		out["from"] = ev.from
+	}
+	if ev.to != "" {
+		out["to"] = ev.to
+	}
+	if ev.clientRef != "" {
+		out["client_ref"] = ev.clientRef
+	}
+	return out
+}
+
+// frame is one socket.io event queued for a session.
+type frame struct {
+	event   string
+	payload any
+}
+
+// frameQueue is an unbounded-until-maxQueuedFrames FIFO with a wake-up channel,
+// so publishers never block on a slow client.
+type frameQueue struct {
+	mu     sync.Mutex
+	items  []frame
+	wake   chan struct{}
+	closed bool
+}
+
+func (q *frameQueue) init() { q.wake = make(chan struct{}, 1) }
+
+// push appends a frame; it reports false when the queue is full or closed.
+func (q *frameQueue) push(f frame) bool {
+	q.mu.Lock()
+	if q.closed || len(q.items) >= maxQueuedFrames {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, f)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// drain takes every queued frame.
+func (q *frameQueue) drain() []frame {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.items
+	q.items = nil
+	return out
+}
+
+// shut refuses further frames.
+func (q *frameQueue) shut() {
+	q.mu.Lock()
+	q.closed = true
+	q.items = nil
+	q.mu.Unlock()
+}
+
+// sessionView is a session as GET /{v}/users/{id}/sessions lists it.
+func sessionView(s *rtcSession, u *user) map[string]any {
+	return map[string]any{
+		"id": s.id,
+		"_embedded": map[string]any{
+			"user":    map[string]any{"id": u.id, "name": u.name},
+			"api_key": s.appID,
+		},
+		"properties": map[string]any{"ttl": 0},
+		"timestamp":  map[string]any{"created": formatTime(s.createdAt)},
+	}
+}
+
+// listUserSessions handles GET /{v}/users/{id}/sessions: the user's open Client
+// SDK sessions, paged in the order they opened.
+func (e *Emulator) listUserSessions(w http.ResponseWriter, r *http.Request, c caller) {
+	var v validator
+	params := v.query(r)
+	q := readPageQuery(&v, params, r.URL.Path)
+	if !v.ok() {
+		writeValidation(w, v.params...)
+		return
+	}
+	app, aerr := e.lockedApp(c.appID)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	u, aerr := app.pathUser(r.PathValue("id"), c)
+	var snapshot user
+	if u != nil {
+		snapshot = *u
+	}
+	e.mu.Unlock()
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	all := e.rtc.userSessions(c.appID, snapshot.id)
+	page, links := paginate(all, func(s *rtcSession) uint64 { return s.seq }, q, baseURL(r))
+	items := make([]any, 0, len(page))
+	for _, s := range page {
+		items = append(items, sessionView(s, &snapshot))
+	}
+	writeJSON(w, http.StatusOK, pageView(r, q, "sessions", items, links))
+}
+
+// deleteSession handles DELETE /{v}/sessions/{sid}: the session is logged out
+// and its socket closed. A user token may end only its own sessions.
+func (e *Emulator) deleteSession(w http.ResponseWriter, r *http.Request, c caller) {
+	e.rtc.mu.Lock()
+	s := e.rtc.sessions[r.PathValue("sid")]
+	e.rtc.mu.Unlock()
+	if s == nil || s.appID != c.appID || (c.user != "" && c.user != s.userNm) {
+		writeProblem(w, http.StatusNotFound, "session:error:not-found", "Not found.",
+			"Session does not exist, or you do not have access.")
+		return
+	}
+	e.rtc.close(s)
+	if s.closeWith != nil {
+		s.closeWith("session:logged-out", map[string]any{})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
