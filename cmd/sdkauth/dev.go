@@ -104,6 +104,10 @@ func devPostgresPort() int {
 	return port
 }
 
+// devEmulatorPort is where `sdkauth dev` serves the Vonage emulator (REST and
+// the Client SDK's socket at /v2/rtc) when the port is free.
+const devEmulatorPort = 8090
+
 // startEmulator serves the Vonage emulator on a free loopback port with an
 // application holding pub, sdkauth's signing key.
 func startEmulator(cfg *config, pub *rsa.PublicKey) (stop func(), err error) {
@@ -112,7 +116,12 @@ func startEmulator(cfg *config, pub *rsa.PublicKey) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A fixed port, so that a Client SDK app can be pointed at it once; a
+	// free one when something else holds it (the walkthrough names it).
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", devEmulatorPort))
+	if err != nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +178,7 @@ Try it in another terminal:
   curl -s "{{BASE}}/v1/admin/users?page_size=10" -u "$CLIENT_ID:$CLIENT_SECRET"
   USER_ID=$(curl -s "{{BASE}}/v1/admin/users?username=new-user" -u "$CLIENT_ID:$CLIENT_SECRET" | sed -E 's/.*"id":"([^"]+)".*/\1/')
   curl -s -X POST "{{BASE}}/v1/admin/users/$USER_ID/token" -u "$CLIENT_ID:$CLIENT_SECRET" -H 'Content-Type: application/json' -d '{"ttl":600}'
-
+`+workshopFlow+`
 Ctrl-C stops everything.
 `))
 }
