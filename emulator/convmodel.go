@@ -115,9 +115,13 @@ func (e *Emulator) lockedApp(appID string) (*application, *apiError) {
 	return app, nil
 }
 
-// conversation finds a conversation by id; the caller holds e.mu.
+// conversation finds a conversation by id (or, as the Client SDK's
+// getConversation allows, by name); the caller holds e.mu.
 func (a *application) conversation(id string) (*conversation, *apiError) {
 	if cv := a.convs[id]; cv != nil {
+		return cv, nil
+	}
+	if cv := a.convNames[id]; cv != nil {
 		return cv, nil
 	}
 	return nil, errNotFound(codeConversationNotFound, "Conversation %s does not exist, or you do not have access.", id)
@@ -198,7 +202,7 @@ func (e *Emulator) appendEvent(app *application, cv *conversation, ev *event, ex
 // memberEvent records a member:invited|joined|left system event for m.
 func (e *Emulator) memberEvent(app *application, cv *conversation, m *member, by *member) {
 	typ := "member:" + strings.ToLower(m.state)
-	ev := &event{typ: typ, to: m.id, body: memberEventBody(app, m)}
+	ev := &event{typ: typ, to: m.id, body: memberEventBody(app, cv, m)}
 	if by != nil {
 		ev.from = by.id
 	} else {
@@ -211,21 +215,29 @@ func (e *Emulator) memberEvent(app *application, cv *conversation, m *member, by
 	e.appendEvent(app, cv, ev, extra...)
 }
 
-// memberEventBody is the body of a member event: the user, the member's
-// channel (the Client SDK refuses member events without one) and timestamps.
-func memberEventBody(app *application, m *member) map[string]any {
+// memberEventBody is the body of a member event: the member, its user, the
+// conversation, the member's channel and media (the Client SDK drops member
+// events without them) and its timestamps.
+func memberEventBody(app *application, cv *conversation, m *member) map[string]any {
 	channel := m.channel
 	if channel == nil {
 		channel = map[string]any{"type": "app"}
 	}
-	body := map[string]any{
-		"user":      userRef(app, m),
-		"channel":   channel,
-		"timestamp": memberTimestamps(m),
-		"member_id": m.id,
+	media := m.media
+	if media == nil {
+		media = map[string]any{"audio_settings": map[string]any{"enabled": false, "earmuffed": false, "muted": false}, "audio": false}
 	}
-	if m.media != nil {
-		body["media"] = m.media
+	conv := map[string]any{"conversation_id": cv.id, "name": cv.name}
+	if cv.displayName != "" {
+		conv["display_name"] = cv.displayName
+	}
+	body := map[string]any{
+		"member_id":    m.id,
+		"user":         userRef(app, m),
+		"conversation": conv,
+		"channel":      channel,
+		"media":        media,
+		"timestamp":    memberTimestamps(m),
 	}
 	if init, ok := m.initiator[strings.ToLower(m.state)]; ok {
 		body["initiator"] = init

@@ -150,8 +150,9 @@ func eventHref(r *http.Request, cv *conversation, ev *event) string {
 	return conversationHref(r, cv.id) + "/events/" + itoa(ev.id)
 }
 
-// eventView is the full representation of an event. v1 embeds the sending
-// member and its user, as @vonage/conversations decodes them.
+// eventView is the full representation of an event, with the sending member
+// and its user embedded (as @vonage/conversations and the Client SDK decode
+// them); v0.3 adds the event's address as href.
 func eventView(r *http.Request, app *application, cv *conversation, ev *event) map[string]any {
 	view := map[string]any{
 		"id":              ev.id,
@@ -170,12 +171,8 @@ func eventView(r *http.Request, app *application, cv *conversation, ev *event) m
 	if ev.clientRef != "" {
 		view["client_ref"] = ev.clientRef
 	}
-	if !ev.deletedAt.IsZero() {
-		view["timestamp"] = map[string]any{"created": formatTime(ev.createdAt), "deleted": formatTime(ev.deletedAt)}
-	}
 	if apiVersion(r) == "v0.3" {
 		view["href"] = eventHref(r, cv, ev)
-		return view
 	}
 	if m, _ := cv.member(ev.from); m != nil {
 		view["_embedded"] = map[string]any{
@@ -187,8 +184,11 @@ func eventView(r *http.Request, app *application, cv *conversation, ev *event) m
 }
 
 // createdEventView answers an event create: v0.3 gives the id, timestamp and
-// address; v1 the full event.
+// address; v1 the full event. An ephemeral event has only its timestamp.
 func createdEventView(r *http.Request, app *application, cv *conversation, ev *event) map[string]any {
+	if ev.id == 0 {
+		return map[string]any{"timestamp": formatTime(ev.createdAt)}
+	}
 	if apiVersion(r) == "v0.3" {
 		return map[string]any{"id": ev.id, "timestamp": formatTime(ev.createdAt), "href": eventHref(r, cv, ev)}
 	}

@@ -76,6 +76,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveControl(w, r)
 		return
 	}
+	if allowCORS(w, r) {
+		return
+	}
 	sw := &statusWriter{ResponseWriter: w, record: func(status int) {
 		e.stats.add(r.Method, r.URL.Path, status)
 	}}
@@ -92,10 +95,35 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if r.URL.Path == rtcPath || strings.HasPrefix(r.URL.Path, rtcPath+"/") {
+		e.serveRTC(sw, r)
+		return
+	}
 	e.route(sw, r)
 	if sw.status == 0 {
 		sw.WriteHeader(http.StatusOK)
 	}
+}
+
+// allowCORS lets browser apps (the Client SDK in a web page) call the
+// platform from any origin, as Vonage's API does; it answers preflight
+// requests itself and reports whether it did.
+func allowCORS(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // methodNotAllowed answers 405 with the Allow header listing the supported methods.

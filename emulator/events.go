@@ -12,9 +12,17 @@ import (
 // colons, such as "message", "message:delivered" or "custom:my-type".
 var eventTypePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*(:[a-z0-9_.-]+)*$`)
 
-// chatEventGroup lists the type prefixes filter_group_type=ChatEvents keeps,
-// as the Client SDK asks for a conversation's history with it.
-var chatEventGroup = []string{"text", "image", "message", "member:", "custom:", "conversation:", "event:"}
+// isChatEvent reports whether filter_group_type=ChatEvents keeps an event, as
+// the Client SDK asks for a conversation's history: messages, member changes,
+// custom events and deletions, but not receipts (message:delivered, …), whose
+// presence makes the SDK fail to read the whole page.
+func isChatEvent(typ string) bool {
+	switch typ {
+	case "message", "text", "image", "member:invited", "member:joined", "member:left", "event:delete":
+		return true
+	}
+	return strings.HasPrefix(typ, "custom:")
+}
 
 // eventInput is a validated event create body.
 type eventInput struct {
@@ -128,8 +136,15 @@ func (e *Emulator) addEvent(app *application, cid string, c caller, in eventInpu
 			return nil, nil, aerr
 		}
 	}
-	ev := e.appendEvent(app, cv, &event{typ: in.typ, from: from.id, to: in.to, body: cloneJSON(in.body), clientRef: in.clientRef})
-	return cv, ev, nil
+	ev := &event{typ: in.typ, from: from.id, to: in.to, body: cloneJSON(in.body), clientRef: in.clientRef}
+	if ev.typ == "ephemeral" {
+		// Ephemeral events (typing indicators) reach the members' sessions
+		// but are neither numbered nor kept.
+		ev.createdAt = e.now()
+		e.publish(app, cv, ev)
+		return cv, ev, nil
+	}
+	return cv, e.appendEvent(app, cv, ev), nil
 }
 
 // pathEvent resolves a conversation and an event id from the path; the caller
@@ -211,6 +226,13 @@ func (e *Emulator) removeEvent(app *application, cid, eid string, c caller) *api
 	}
 	ev.deletedAt = e.now()
 	ev.body = map[string]any{}
+	del := &event{typ: "event:delete", body: map[string]any{"event_id": ev.id}}
+	if me != nil {
+		if m := cv.activeMember(me.id); m != nil {
+			del.from = m.id
+		}
+	}
+	e.appendEvent(app, cv, del)
 	return nil
 }
 
@@ -257,7 +279,7 @@ func (e *Emulator) listEvents(w http.ResponseWriter, r *http.Request, c caller) 
 		case ev.id < uint64(startID) || ev.id > uint64(endID):
 		case eventType != "" && !matchEventType(eventType, ev.typ):
 		case excludeDeleted && !ev.deletedAt.IsZero():
-		case group != "" && !slices.ContainsFunc(chatEventGroup, func(p string) bool { return strings.HasPrefix(ev.typ, p) }):
+		case group != "" && !isChatEvent(ev.typ):
 		default:
 			all = append(all, ev)
 		}

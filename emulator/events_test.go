@@ -114,8 +114,16 @@ func TestEventsAreNumberedWithTheMemberEvents(t *testing.T) {
 				t.Error("exclude_deleted_events listed the deleted event")
 			}
 		}
-		if len(kept) != 7 {
-			t.Errorf("listed %d after delete, want 7", len(kept))
+		// The deletion is itself an event (event:delete naming the id), and
+		// receipts are not chat events.
+		e.do("POST", events, tok, map[string]any{"type": "message:delivered", "from": mid, "body": map[string]any{"event_id": 4}}).want(t, 201)
+		if len(kept) != 8 || kept[7]["type"] != "event:delete" || kept[7]["body"].(map[string]any)["event_id"] != float64(3) {
+			t.Errorf("listed %d after delete (want 8, the last an event:delete of 3): %v", len(kept), kept)
+		}
+		chat := e.do("GET", events+"?filter_group_type=ChatEvents", tok, nil).want(t, 200).embedded("events")
+		all = e.do("GET", events+"?page_size=100", tok, nil).want(t, 200).embedded("events")
+		if len(chat) != 9 || len(all) != 10 || all[9]["type"] != "message:delivered" {
+			t.Errorf("ChatEvents listed %d of %d events; want 9 of 10 (no receipt)", len(chat), len(all))
 		}
 	})
 }

@@ -272,6 +272,23 @@ func (e *Emulator) moveMember(app *application, cid, mid string, c caller, in me
 	return m, nil
 }
 
+// leaveMember handles DELETE /v0.2/conversations/{cid}/members/{mid}, the
+// Client SDK's leaveConversation: the member leaves (204, no body).
+func (e *Emulator) leaveMember(w http.ResponseWriter, r *http.Request, c caller) {
+	app, aerr := e.lockedApp(c.appID)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	_, aerr = e.moveMember(app, r.PathValue("cid"), r.PathValue("mid"), c, memberInput{state: stateLeft})
+	e.mu.Unlock()
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // listMembers handles GET /{v}/conversations/{cid}/members, paged in creation
 // order.
 func (e *Emulator) listMembers(w http.ResponseWriter, r *http.Request, c caller) {

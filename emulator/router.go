@@ -66,6 +66,10 @@ func (e *Emulator) routes() []route {
 		tok("DELETE", "/{v}/conversations/{cid}/events/{eid}", e.deleteEvent),
 
 		tok("DELETE", "/{v}/sessions/{sid}", e.deleteSession),
+
+		// The Client SDK still calls v0.2 for these two.
+		tok("PUT", "/v0.2/sessions/{sid}", e.refreshSession),
+		tok("DELETE", "/v0.2/conversations/{cid}/members/{mid}", e.leaveMember),
 	}
 }
 

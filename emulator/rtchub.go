@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,9 @@ type rtcSession struct {
 	id, appID, userID, userNm string
 	createdAt                 time.Time
 	queue                     frameQueue
+	// pongDue is when the client's answer to the last ping is due (Unix ns),
+	// 0 when none is outstanding.
+	pongDue atomic.Int64
 	// closeWith ends the session's connection, after flushing what is queued,
 	// with a final event; set by the transport before the session is shared.
 	closeWith func(event string, payload any)
@@ -41,11 +45,16 @@ func (h *rtcHub) init() {
 }
 
 // open registers a new session for a user and returns it; closeWith is how
-// the transport ends the session's connection.
-func (h *rtcHub) open(appID, userID, userName string, now time.Time, closeWith func(event string, payload any)) *rtcSession {
-	s := &rtcSession{id: uuid.NewString(), appID: appID, userID: userID, userNm: userName, createdAt: now, closeWith: closeWith}
+// the transport ends the session's connection. A reconnecting client names
+// its earlier session id, which it keeps unless another session holds it.
+func (h *rtcHub) open(appID, userID, userName, id string, now time.Time, closeWith func(event string, payload any)) *rtcSession {
+	s := &rtcSession{appID: appID, userID: userID, userNm: userName, createdAt: now, closeWith: closeWith}
 	s.queue.init()
 	h.mu.Lock()
+	if id == "" || h.sessions[id] != nil {
+		id = "SES-" + uuid.NewString()
+	}
+	s.id = id
 	h.seq++
 	s.seq = h.seq
 	h.sessions[s.id] = s
@@ -56,6 +65,13 @@ func (h *rtcHub) open(appID, userID, userName string, now time.Time, closeWith f
 	h.byUser[k][s] = struct{}{}
 	h.mu.Unlock()
 	return s
+}
+
+// lookup finds an open session by id.
+func (h *rtcHub) lookup(id string) *rtcSession {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[id]
 }
 
 // close forgets a session; it is safe to call more than once.
@@ -121,11 +137,11 @@ func (e *Emulator) publish(app *application, cv *conversation, ev *event, extraU
 	}
 }
 
-// socketEvent is an event as the platform pushes it to Client SDK sessions: the
-// v0.3 event with its conversation id ("cid"), as the SDK decodes it.
+// socketEvent is an event as the platform pushes it to Client SDK sessions,
+// as the SDK decodes it: its conversation as "cid", and the sending member and
+// user embedded.
 func socketEvent(app *application, cv *conversation, ev *event) map[string]any {
 	out := map[string]any{
-		"id":              ev.id,
 		"cid":             cv.id,
 		"conversation_id": cv.id,
 		"type":            ev.typ,
@@ -133,8 +149,16 @@ func socketEvent(app *application, cv *conversation, ev *event) map[string]any {
 		"timestamp":       formatTime(ev.createdAt),
 		"application_id":  app.id,
 	}
+	if ev.id != 0 {
+		out["id"] = ev.id
+	}
 	if ev.from != "" {
 		out["from"] = ev.from
+		if m, _ := cv.member(ev.from); m != nil {
+			from := userRef(app, m)
+			delete(from, "user_id")
+			out["_embedded"] = map[string]any{"from_member": map[string]any{"id": m.id}, "from_user": from}
+		}
 	}
 	if ev.to != "" {
 		out["to"] = ev.to
@@ -145,10 +169,13 @@ func socketEvent(app *application, cv *conversation, ev *event) map[string]any {
 	return out
 }
 
-// frame is one socket.io event queued for a session.
+// frame is one packet queued for a session: a socket.io event, or a raw
+// Engine.IO/socket.io packet; last closes the connection once it is sent.
 type frame struct {
 	event   string
 	payload any
+	raw     string
+	last    bool
 }
 
 // frameQueue is an unbounded-until-maxQueuedFrames FIFO with a wake-up channel,
@@ -178,6 +205,20 @@ func (q *frameQueue) push(f frame) bool {
 	return true
 }
 
+// pushFinal appends the frames even to a full queue, then refuses any more.
+func (q *frameQueue) pushFinal(fs ...frame) {
+	q.mu.Lock()
+	if !q.closed {
+		q.items = append(q.items, fs...)
+		q.closed = true
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
 // drain takes every queued frame.
 func (q *frameQueue) drain() []frame {
 	q.mu.Lock()
@@ -185,14 +226,6 @@ func (q *frameQueue) drain() []frame {
 	out := q.items
 	q.items = nil
 	return out
-}
-
-// shut refuses further frames.
-func (q *frameQueue) shut() {
-	q.mu.Lock()
-	q.closed = true
-	q.items = nil
-	q.mu.Unlock()
 }
 
 // sessionView is a session as GET /{v}/users/{id}/sessions lists it.
@@ -245,17 +278,14 @@ func (e *Emulator) listUserSessions(w http.ResponseWriter, r *http.Request, c ca
 // deleteSession handles DELETE /{v}/sessions/{sid}: the session is logged out
 // and its socket closed. A user token may end only its own sessions.
 func (e *Emulator) deleteSession(w http.ResponseWriter, r *http.Request, c caller) {
-	e.rtc.mu.Lock()
-	s := e.rtc.sessions[r.PathValue("sid")]
-	e.rtc.mu.Unlock()
+	s := e.rtc.lookup(r.PathValue("sid"))
 	if s == nil || s.appID != c.appID || (c.user != "" && c.user != s.userNm) {
-		writeProblem(w, http.StatusNotFound, "session:error:not-found", "Not found.",
-			"Session does not exist, or you do not have access.")
+		sessionNotFound(w)
 		return
 	}
 	e.rtc.close(s)
 	if s.closeWith != nil {
-		s.closeWith("session:logged-out", map[string]any{})
+		s.closeWith("session:logged-out", map[string]any{"body": map[string]any{}})
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -174,8 +174,10 @@ test('events: send, number, page, get, delete, with the sender embedded', async 
 
   await userClient.deleteEvent(conv.id, 2);
   const kept = await collect(admin.listAllEvents(conv.id, { excludeDeletedEvents: true }));
-  assert.deepEqual(kept.map((e) => e.id), [1, 3, 4, 5]);
-  assert.equal((await admin.getConversation(conv.id)).sequenceNumber, 5);
+  assert.deepEqual(kept.map((e) => e.id), [1, 3, 4, 5, 6]);
+  assert.equal(kept[4].type, 'event:delete');
+  assert.equal(kept[4].body.eventId, 2);
+  assert.equal((await admin.getConversation(conv.id)).sequenceNumber, 6);
 });
 
 test('sessions: a user with no Client SDK session lists none', async () => {
