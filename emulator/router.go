@@ -21,10 +21,6 @@ type route struct {
 	basic func(http.ResponseWriter, *http.Request)
 }
 
-// conversationVersions are the Conversation API versions the emulator serves over
-// one model: v0.3 as the Client SDK calls it, v1 as the server SDKs do.
-var conversationVersions = []string{"v0.3", "v1"}
-
 // routes lists every platform endpoint the emulator serves.
 func (e *Emulator) routes() []route {
 	tok := func(method, pattern string, h handler) route {

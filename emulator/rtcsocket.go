@@ -56,10 +56,10 @@ func (e *Emulator) serveRTC(w http.ResponseWriter, r *http.Request) {
 // rtcSocket is one WebSocket connection; once its token is verified it carries
 // one session.
 type rtcSocket struct {
-	e     *Emulator
-	conn  *websocket.Conn
-	sid   string // the Engine.IO session id
-	sess  *rtcSession
+	e    *Emulator
+	conn *websocket.Conn
+	sid  string // the Engine.IO session id
+	sess *rtcSession
 }
 
 // run serves the connection until either side ends it.

@@ -29,7 +29,7 @@ after(async () => {
 // newClient makes a Client SDK client pointed at the emulator, recording the
 // conversation events it raises.
 function newClient() {
-  const client = new VonageClient({ loggingLevel: 'Silent' });
+  const client = new VonageClient({ loggingLevel: 'Assert' });
   client.setConfig({ apiUrl: emulator, websocketUrl: emulator });
   client.events = [];
   client.waiters = [];

@@ -81,7 +81,7 @@ func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`"access_token":"ey`),                               // 1. sign-up
 		regexp.MustCompile(`"token_type":"Bearer"`),                            // 7. client_credentials
-		regexp.MustCompile(`(?m)CON-[0-9a-f-]{36}$`),                          // 9. the conversation
+		regexp.MustCompile(`(?m)CON-[0-9a-f-]{36}$`),                           // 9. the conversation
 		regexp.MustCompile(`"text":"Hello from A"[^\n]*"text":"Hello from B"`), // 11. both messages listed
 		regexp.MustCompile(`(?m)^200\n`),                                       // 12. the reader reads
 		regexp.MustCompile(`"code":"system:error:permission"\}\n403\n`),        // 12. but cannot post
