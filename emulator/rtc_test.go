@@ -241,3 +241,31 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRTCSessionsEndWhenTheirTokenExpires: the platform ends a session at its
+// token's exp (the Client SDK then reports EXPIRED_TOKEN), unless the app has
+// called refreshSession with a newer token.
+func TestRTCSessionsEndWhenTheirTokenExpires(t *testing.T) {
+	e := newEnv(t)
+	uid := e.createUser("new-user")
+	short := func() string {
+		c := claims(e.appID)
+		c["sub"], c["acl"] = "new-user", clientSDKACL()
+		c["exp"] = float64(time.Now().Add(1500*time.Millisecond).UnixMilli()) / 1000
+		return sign(t, e.key, c)
+	}
+	expiring := dialRTC(t, e.srv.URL, short())
+	expiring.event()
+	refreshed := dialRTC(t, e.srv.URL, short())
+	_, p := refreshed.event()
+	sid := p["body"].(map[string]any)["id"].(string)
+	e.do("PUT", "/v0.2/sessions/"+sid, e.userToken("new-user", clientSDKACL()), "").want(t, 200)
+
+	if f := expiring.read(); f != "41" {
+		t.Fatalf("at expiry: %q, want the disconnect 41", f)
+	}
+	waitUntil(t, func() bool {
+		list := e.do("GET", "/v1/users/"+uid+"/sessions", e.admin(), nil).want(t, 200).embedded("sessions")
+		return len(list) == 1 && list[0]["id"] == sid
+	})
+}

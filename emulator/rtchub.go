@@ -34,9 +34,38 @@ type rtcSession struct {
 	// pongDue is when the client's answer to the last ping is due (Unix ns),
 	// 0 when none is outstanding.
 	pongDue atomic.Int64
+
 	// closeWith ends the session's connection, after flushing what is queued,
 	// with a final event; set by the transport before the session is shared.
 	closeWith func(event string, payload any)
+
+	mu     sync.Mutex  // guards expiry
+	expiry *time.Timer // ends the session when its token expires
+}
+
+// expireAt (re)arms the session's end at its token's exp: the platform ends a
+// session whose token expires, and the Client SDK reports EXPIRED_TOKEN unless
+// the app called refreshSession with a new token in time.
+func (s *rtcSession) expireAt(exp, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.expiry != nil {
+		s.expiry.Stop()
+	}
+	s.expiry = time.AfterFunc(exp.Sub(now), func() {
+		if s.closeWith != nil {
+			s.closeWith("", nil)
+		}
+	})
+}
+
+// stopExpiry disarms the expiry timer of a session that has ended.
+func (s *rtcSession) stopExpiry() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.expiry != nil {
+		s.expiry.Stop()
+	}
 }
 
 func (h *rtcHub) init() {
@@ -76,6 +105,7 @@ func (h *rtcHub) lookup(id string) *rtcSession {
 
 // close forgets a session; it is safe to call more than once.
 func (h *rtcHub) close(s *rtcSession) {
+	s.stopExpiry()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.sessions[s.id] != s {

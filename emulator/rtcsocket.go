@@ -87,7 +87,7 @@ func (s *rtcSocket) run(ctx context.Context, token, sessionID string) {
 	if s.write(ctx, "40"+string(nsp)) != nil {
 		return
 	}
-	sess, refusal := s.e.openSession(token, sessionID, s.end)
+	sess, expires, refusal := s.e.openSession(token, sessionID, s.end)
 	if refusal != nil {
 		// The SDK turns an error event into a rejected createSession at once;
 		// a silently closed socket would leave it waiting for its timeout.
@@ -99,6 +99,7 @@ func (s *rtcSocket) run(ctx context.Context, token, sessionID string) {
 	}
 	s.sess = sess
 	defer s.e.rtc.close(sess)
+	sess.expireAt(expires, s.e.now())
 	sess.queue.push(frame{event: "session:success", payload: map[string]any{"body": map[string]any{
 		"id": sess.id, "user_id": sess.userID, "name": sess.userNm, "api_key": s.e.sessionAPIKey(sess.appID)}}})
 
@@ -106,8 +107,13 @@ func (s *rtcSocket) run(ctx context.Context, token, sessionID string) {
 	s.writeLoop(ctx)
 }
 
-// end is the session's closeWith: it queues a last event and a disconnect.
+// end is the session's closeWith: it queues a last event (when event is not
+// empty) and the disconnect packet, after which the connection closes.
 func (s *rtcSocket) end(event string, payload any) {
+	if event == "" {
+		s.sess.queue.pushFinal(frame{raw: "41", last: true})
+		return
+	}
 	s.sess.queue.pushFinal(frame{event: event, payload: payload}, frame{raw: "41", last: true})
 }
 
@@ -235,16 +241,16 @@ type sessionRefusal struct {
 // (signature, application, expiry, lifetime, an existing user, and an ACL that
 // allows the sessions API) and registers the session. A reconnecting client
 // names its session; it keeps that id when it is its own and not in use.
-func (e *Emulator) openSession(token, sessionID string, closeWith func(string, any)) (*rtcSession, *sessionRefusal) {
+func (e *Emulator) openSession(token, sessionID string, closeWith func(string, any)) (*rtcSession, time.Time, *sessionRefusal) {
 	if token == "" {
-		return nil, &sessionRefusal{codeInvalidToken, "The handshake carries no token."}
+		return nil, time.Time{}, &sessionRefusal{codeInvalidToken, "The handshake carries no token."}
 	}
 	c, terr := e.verifyToken(token, http.MethodGet, "/v0.3/sessions")
 	if terr != nil {
-		return nil, &sessionRefusal{terr.errorCode(), terr.detail}
+		return nil, time.Time{}, &sessionRefusal{terr.errorCode(), terr.detail}
 	}
 	if c.user == "" {
-		return nil, &sessionRefusal{codeInvalidToken, "A Client SDK session needs a user token (a JWT with sub)."}
+		return nil, time.Time{}, &sessionRefusal{codeInvalidToken, "A Client SDK session needs a user token (a JWT with sub)."}
 	}
 	e.mu.Lock()
 	var userID string
@@ -253,9 +259,9 @@ func (e *Emulator) openSession(token, sessionID string, closeWith func(string, a
 	}
 	e.mu.Unlock()
 	if userID == "" {
-		return nil, &sessionRefusal{codeInvalidToken, "The token's sub names no user of this application."}
+		return nil, time.Time{}, &sessionRefusal{codeInvalidToken, "The token's sub names no user of this application."}
 	}
-	return e.rtc.open(c.appID, userID, c.user, sessionID, e.now(), closeWith), nil
+	return e.rtc.open(c.appID, userID, c.user, sessionID, e.now(), closeWith), c.expires, nil
 }
 
 // sessionAPIKey is the account key session:success reports.
@@ -267,13 +273,15 @@ func (e *Emulator) sessionAPIKey(appID string) string {
 }
 
 // refreshSession handles PUT /v0.2/sessions/{sid}, the Client SDK's
-// refreshSession: the bearer (already verified) is the session's new token.
+// refreshSession: the bearer (already verified) is the session's new token,
+// and the session now lasts until it expires.
 func (e *Emulator) refreshSession(w http.ResponseWriter, r *http.Request, c caller) {
 	s := e.rtc.lookup(r.PathValue("sid"))
-	if s == nil || s.appID != c.appID || (c.user != "" && c.user != s.userNm) {
+	if s == nil || s.appID != c.appID || c.user != s.userNm {
 		sessionNotFound(w)
 		return
 	}
+	s.expireAt(c.expires, e.now())
 	writeJSON(w, http.StatusOK, map[string]any{"session_id": s.id})
 }
 

@@ -23,6 +23,8 @@ type caller struct {
 	appID string
 	// user is the token's sub (a user name), empty for admin tokens.
 	user string
+	// expires is the token's exp; a Client SDK session ends then.
+	expires time.Time
 }
 
 // tokenError is a refused request: 401 for a bad token, 403 for a token whose
@@ -113,7 +115,8 @@ func (e *Emulator) verifyToken(raw, method, path string) (caller, *tokenError) {
 		return caller{}, terr
 	}
 
-	c := caller{appID: appID}
+	exp, _ := claims["exp"].(float64)
+	c := caller{appID: appID, expires: time.Unix(0, int64(exp*1e9))}
 	rawSub, hasSub := claims["sub"]
 	if !hasSub {
 		return c, nil // admin token: unrestricted

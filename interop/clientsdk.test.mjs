@@ -140,6 +140,26 @@ test('two users chat with sdkauth tokens through the emulator', async () => {
   assert.equal(left.body.user.name, b.user.username);
 });
 
+test('a session ends when its token expires, unless refreshed with a token from sdkauth', async () => {
+  const user = await signUp(`expiry-${run}`);
+  const short = () => forge(applicationKey, {
+    application_id: applicationId, iat: now(), exp: now() + 2, jti: randomUUID(), sub: user.user.username, acl,
+  });
+  const expiring = newClient();
+  const ended = new Promise((resolve) => expiring.on('sessionError', resolve));
+  await expiring.createSession(short());
+  const kept = newClient();
+  const keptSession = await kept.createSession(short());
+  await kept.refreshSession(user.access_token); // sdkauth's token lives 15 minutes
+
+  assert.equal(await ended, 'EXPIRED_TOKEN');
+  const sessions = await fetch(`${emulator}/v0.3/users/${user.user.vonage_user_id}/sessions`, {
+    headers: { Authorization: `Bearer ${user.access_token}` },
+  }).then((r) => r.json());
+  assert.deepEqual(sessions._embedded.sessions.map((s) => s.id), [keptSession]);
+  assert.equal((await kept.getUser('me')).name, user.user.username);
+});
+
 test('refused tokens never open a session', async () => {
   const user = await signUp(`refused-${run}`);
   const { privateKey: otherKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

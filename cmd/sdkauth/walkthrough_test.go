@@ -33,14 +33,16 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestDevWalkthroughRunsAsPrinted starts `sdkauth dev` (on a test database,
-// with its in-process emulator), takes the walkthrough it prints, runs every
-// command of it in bash exactly as printed, and checks what the commands
-// answered, the workshop's chat flow included.
-func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatal("the walkthrough uses curl; install it (apt-get install curl)")
-	}
+// devRun is a running `sdkauth dev` and what it printed.
+type devRun struct {
+	printed           string
+	sdkauth, emulator string // the addresses the walkthrough names
+}
+
+// startDev runs `sdkauth dev` in-process, on a test database and with its own
+// emulator, until the test ends, and waits for its walkthrough.
+func startDev(t *testing.T) devRun {
+	t.Helper()
 	t.Setenv("DATABASE_URL", dbtest.NewURL(t))
 	t.Setenv("SDKAUTH_ADDR", "127.0.0.1:0")
 	t.Setenv("SDKAUTH_ARGON2_MEMORY_KIB", "64")
@@ -62,8 +64,28 @@ func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
 		}
 	})
 	waitFor(t, 30*time.Second, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
+	d := devRun{printed: out.String()}
+	if m := regexp.MustCompile(`sdkauth is running at (\S+)`).FindStringSubmatch(d.printed); m != nil {
+		d.sdkauth = m[1]
+	}
+	if m := regexp.MustCompile(`Vonage API: (\S+)`).FindStringSubmatch(d.printed); m != nil {
+		d.emulator = m[1]
+	}
+	if d.sdkauth == "" || d.emulator == "" {
+		t.Fatalf("dev printed no addresses:\n%s", d.printed)
+	}
+	return d
+}
 
-	printed := out.String()
+// TestDevWalkthroughRunsAsPrinted starts `sdkauth dev` (on a test database,
+// with its in-process emulator), takes the walkthrough it prints, runs every
+// command of it in bash exactly as printed, and checks what the commands
+// answered, the workshop's chat flow included.
+func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("the walkthrough uses curl; install it (apt-get install curl)")
+	}
+	printed := startDev(t).printed
 	_, script, _ := strings.Cut(printed, "Try it in another terminal:")
 	script, _, _ = strings.Cut(script, "Ctrl-C stops everything.")
 	var lines []string
