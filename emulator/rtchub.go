@@ -20,6 +20,43 @@ type rtcHub struct {
 	sessions map[string]*rtcSession
 	byUser   map[userKey]map[*rtcSession]struct{}
 	seq      uint64
+	// conns counts open socket connections, so Close can wait for them;
+	// closed refuses new ones (both under mu).
+	conns  sync.WaitGroup
+	closed bool
+}
+
+// enter registers a new socket connection; it reports false once the hub is
+// closed.
+func (h *rtcHub) enter() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns.Add(1)
+	return true
+}
+
+// Close ends every Client SDK session (each client is sent the disconnect
+// packet) and waits until their connections have closed. Sockets opened
+// afterwards are refused. http.Server.Shutdown does not do this: it does not
+// track upgraded connections.
+func (e *Emulator) Close() {
+	h := &e.rtc
+	h.mu.Lock()
+	h.closed = true
+	open := make([]*rtcSession, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		open = append(open, s)
+	}
+	h.mu.Unlock()
+	for _, s := range open {
+		if s.closeWith != nil {
+			s.closeWith("", nil)
+		}
+	}
+	h.conns.Wait()
 }
 
 // userKey names a user of an application.

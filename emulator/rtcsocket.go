@@ -44,6 +44,11 @@ func (e *Emulator) serveRTC(w http.ResponseWriter, r *http.Request) {
 			invalidParameter{Name: "transport", Reason: "only websocket is served"})
 		return
 	}
+	if !e.rtc.enter() {
+		writeProblem(w, http.StatusServiceUnavailable, codeInternal, "Service unavailable.", "The emulator is shutting down.")
+		return
+	}
+	defer e.rtc.conns.Done()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept has answered

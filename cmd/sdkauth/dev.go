@@ -130,7 +130,7 @@ func startEmulator(cfg *config, pub *rsa.PublicKey) (stop func(), err error) {
 	cfg.VonageAPIURL = "http://" + ln.Addr().String()
 	cfg.ApplicationID = appID
 	cfg.VonageAPIKey, cfg.VonageAPISecret = "sdkauth-dev", "sdkauth-dev-secret"
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close(); em.Close() }, nil
 }
 
 func printWalkthrough(out io.Writer, cfg config, addr string) {

@@ -103,7 +103,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	em.ClearFaults()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	em.Close() // Client SDK sessions: Shutdown leaves upgraded connections open
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

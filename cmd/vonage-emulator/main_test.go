@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // syncBuffer is a log sink safe for the server goroutines and the test.
@@ -82,6 +87,9 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Errorf("applications list: %d %s", res.StatusCode, body)
 	}
 
+	// The Conversation API and the Client SDK's socket share the address.
+	sock := openSessionAt(t, addr)
+
 	cancel()
 	select {
 	case err := <-done:
@@ -90,6 +98,12 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no graceful shutdown")
+	}
+	// Shutting down ended the session: the client got the disconnect packet.
+	readCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if _, msg, err := sock.Read(readCtx); err != nil || string(msg) != "41" {
+		t.Errorf("at shutdown the session got %q, %v; want the disconnect 41", msg, err)
 	}
 	if !strings.Contains(logs.String(), "vonage emulator listening") {
 		t.Errorf("logs lack the start line: %s", logs.String())
@@ -123,4 +137,81 @@ func TestLoadFaultsAcceptsSingleObject(t *testing.T) {
 	if err != nil || len(faults) != 1 || faults[0].DelayMS != 50 {
 		t.Fatalf("loadFaults = %+v, %v", faults, err)
 	}
+}
+
+// openSessionAt creates an application (its key made by the emulator), a
+// user and a conversation at a running emulator, and opens a Client SDK
+// session at /v2/rtc on the same address with a user token.
+func openSessionAt(t *testing.T, addr string) *websocket.Conn {
+	t.Helper()
+	base := "http://" + addr
+	call := func(method, path, token string, body any, basic bool) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if basic {
+			req.SetBasicAuth("k", "s")
+		} else {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, err)
+		}
+		return out
+	}
+	app := call("POST", "/v2/applications", "", map[string]any{"name": "chat", "capabilities": map[string]any{"rtc": map[string]any{}}}, true)
+	keys, _ := app["keys"].(map[string]any)
+	pemKey, _ := keys["private_key"].(string)
+	key, err := jwt.ParseRSAPrivateKeyFromPEM([]byte(pemKey))
+	if err != nil {
+		t.Fatalf("application private key: %v", err)
+	}
+	mint := func(sub string) string {
+		now := time.Now().Unix()
+		c := jwt.MapClaims{"application_id": app["id"], "iat": now, "exp": now + 300, "jti": fmt.Sprint(now, sub)}
+		if sub != "" {
+			c["sub"] = sub
+			c["acl"] = map[string]any{"paths": map[string]any{"/*/sessions/**": map[string]any{}, "/*/conversations/**": map[string]any{}}}
+		}
+		s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	call("POST", "/v1/users", mint(""), map[string]any{"name": "new-user"}, false)
+	call("POST", "/v0.3/conversations", mint("new-user"), map[string]any{"name": "lobby"}, false)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws://"+addr+"/v2/rtc/?EIO=4&transport=websocket&token="+mint("new-user"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	read := func() string {
+		_, msg, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(msg)
+	}
+	if open := read(); !strings.HasPrefix(open, "0{") {
+		t.Fatalf("open packet %q", open)
+	}
+	if err := conn.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+		t.Fatal(err)
+	}
+	read() // 40{"sid":…}
+	if ev := read(); !strings.HasPrefix(ev, `42["session:success"`) {
+		t.Fatalf("after connect: %q", ev)
+	}
+	return conn
 }
