@@ -178,13 +178,13 @@ func (e *Emulator) publish(app *application, cv *conversation, ev *event, extraU
 	if len(h.sessions) == 0 {
 		return
 	}
-	var payload any // rendered once, on the first recipient
+	var shared *encodedEvent // rendered once, on the first recipient
 	deliver := func(userID string) {
 		for s := range h.byUser[userKey{app.id, userID}] {
-			if payload == nil {
-				payload = socketEvent(app, cv, ev)
+			if shared == nil {
+				shared = &encodedEvent{event: ev.typ, payload: socketEvent(app, cv, ev)}
 			}
-			if !s.queue.push(frame{event: ev.typ, payload: payload}) && s.closeWith != nil {
+			if !s.queue.push(frame{shared: shared}) && s.closeWith != nil {
 				go s.closeWith("session:error:server-forced-disconnect", map[string]any{"reason": "the session fell too far behind"})
 			}
 		}
@@ -236,13 +236,42 @@ func socketEvent(app *application, cv *conversation, ev *event) map[string]any {
 	return out
 }
 
-// frame is one packet queued for a session: a socket.io event, or a raw
-// Engine.IO/socket.io packet; last closes the connection once it is sent.
+// frame is one packet queued for a session: a socket.io event, one shared by
+// every recipient of a conversation event, or a raw Engine.IO/socket.io
+// packet; last closes the connection once it is sent.
 type frame struct {
 	event   string
 	payload any
+	shared  *encodedEvent
 	raw     string
 	last    bool
+}
+
+// text is the frame as it goes on the wire.
+func (f frame) text() string {
+	switch {
+	case f.raw != "":
+		return f.raw
+	case f.shared != nil:
+		return f.shared.text()
+	default:
+		return eventFrame(f.event, f.payload)
+	}
+}
+
+// encodedEvent is an event pushed to several sessions: the first writer to
+// send it encodes it, outside the store's lock, and the others reuse the text.
+// Its payload is never mutated once published.
+type encodedEvent struct {
+	once    sync.Once
+	event   string
+	payload any
+	encoded string
+}
+
+func (x *encodedEvent) text() string {
+	x.once.Do(func() { x.encoded = eventFrame(x.event, x.payload) })
+	return x.encoded
 }
 
 // frameQueue is an unbounded-until-maxQueuedFrames FIFO with a wake-up channel,

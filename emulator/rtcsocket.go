@@ -130,11 +130,7 @@ func (s *rtcSocket) writeLoop(ctx context.Context) {
 	q := &s.sess.queue
 	for {
 		for _, f := range q.drain() {
-			text := f.raw
-			if text == "" {
-				text = eventFrame(f.event, f.payload)
-			}
-			if s.write(ctx, text) != nil {
+			if s.write(ctx, f.text()) != nil {
 				return
 			}
 			if f.last {
