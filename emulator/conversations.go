@@ -102,47 +102,33 @@ func (e *Emulator) createConversation(w http.ResponseWriter, r *http.Request, c 
 		properties: cloneJSON(in.properties), numbers: in.numbers,
 		createdAt: now, updatedAt: now,
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	if app.convNames[cv.name] != nil {
-		e.mu.Unlock()
-		duplicateConversation(w, cv.name)
-		return
-	}
-	app.convSeq++
-	cv.seq = app.convSeq
-	app.convs[cv.id] = cv
-	app.convNames[cv.name] = cv
-	view := conversationView(r, cv)
-	e.mu.Unlock()
-	writeJSON(w, http.StatusCreated, view)
+	e.answer(w, c, http.StatusCreated, func(app *application) (any, *apiError) {
+		if app.convNames[cv.name] != nil {
+			return nil, duplicateConversation(cv.name)
+		}
+		app.convSeq++
+		cv.seq = app.convSeq
+		app.convs[cv.id] = cv
+		app.convNames[cv.name] = cv
+		return conversationView(r, cv), nil
+	})
 }
 
-// duplicateConversation answers 409 naming the taken conversation name.
-func duplicateConversation(w http.ResponseWriter, name string) {
-	writeProblem(w, http.StatusConflict, codeConversationDuplicate, "Conflict.",
-		fmt.Sprintf("Conversation name '%s' already exists.", name))
+// duplicateConversation is the 409 naming a taken conversation name.
+func duplicateConversation(name string) *apiError {
+	return &apiError{status: http.StatusConflict, code: codeConversationDuplicate, title: "Conflict.",
+		detail: fmt.Sprintf("Conversation name '%s' already exists.", name)}
 }
 
 // getConversation handles GET /{v}/conversations/{cid}.
 func (e *Emulator) getConversation(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, aerr := app.conversation(r.PathValue("cid"))
-	if aerr != nil {
-		e.mu.Unlock()
-		aerr.write(w)
-		return
-	}
-	view := conversationView(r, cv)
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		cv, aerr := app.conversation(r.PathValue("cid"))
+		if aerr != nil {
+			return nil, aerr
+		}
+		return conversationView(r, cv), nil
+	})
 }
 
 // updateConversation handles PUT (and PATCH) /{v}/conversations/{cid}: given
@@ -153,64 +139,48 @@ func (e *Emulator) updateConversation(w http.ResponseWriter, r *http.Request, c 
 		aerr.write(w)
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, aerr := app.conversation(r.PathValue("cid"))
-	if aerr != nil {
-		e.mu.Unlock()
-		aerr.write(w)
-		return
-	}
-	if in.nameSet && in.name != cv.name && app.convNames[in.name] != nil {
-		e.mu.Unlock()
-		duplicateConversation(w, in.name)
-		return
-	}
-	if in.nameSet {
-		delete(app.convNames, cv.name)
-		cv.name = in.name
-		app.convNames[cv.name] = cv
-	}
-	if in.displayNameSet {
-		cv.displayName = in.displayName
-	}
-	if in.imageURLSet {
-		cv.imageURL = in.imageURL
-	}
-	if in.propertiesSet {
-		cv.properties = cloneJSON(in.properties)
-	}
-	if in.numbersSet {
-		cv.numbers = in.numbers
-	}
-	cv.updatedAt = e.now()
-	view := conversationView(r, cv)
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		cv, aerr := app.conversation(r.PathValue("cid"))
+		if aerr != nil {
+			return nil, aerr
+		}
+		if in.nameSet && in.name != cv.name && app.convNames[in.name] != nil {
+			return nil, duplicateConversation(in.name)
+		}
+		if in.nameSet {
+			delete(app.convNames, cv.name)
+			cv.name = in.name
+			app.convNames[cv.name] = cv
+		}
+		if in.displayNameSet {
+			cv.displayName = in.displayName
+		}
+		if in.imageURLSet {
+			cv.imageURL = in.imageURL
+		}
+		if in.propertiesSet {
+			cv.properties = cloneJSON(in.properties)
+		}
+		if in.numbersSet {
+			cv.numbers = in.numbers
+		}
+		cv.updatedAt = e.now()
+		return conversationView(r, cv), nil
+	})
 }
 
 // deleteConversation handles DELETE /{v}/conversations/{cid} (204), which also
 // ends every membership of it.
 func (e *Emulator) deleteConversation(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, aerr := app.conversation(r.PathValue("cid"))
-	if aerr == nil {
+	e.answer(w, c, http.StatusNoContent, func(app *application) (any, *apiError) {
+		cv, aerr := app.conversation(r.PathValue("cid"))
+		if aerr != nil {
+			return nil, aerr
+		}
 		delete(app.convs, cv.id)
 		delete(app.convNames, cv.name)
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+		return nil, nil
+	})
 }
 
 // listConversations handles GET /{v}/conversations: paged in creation order,
@@ -225,67 +195,56 @@ func (e *Emulator) listConversations(w http.ResponseWriter, r *http.Request, c c
 		writeValidation(w, v.params...)
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	all := make([]*conversation, 0, len(app.convs))
-	for _, cv := range app.convs {
-		if (from.IsZero() || !cv.createdAt.Before(from)) && (to.IsZero() || !cv.createdAt.After(to)) {
-			all = append(all, cv)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		all := make([]*conversation, 0, len(app.convs))
+		for _, cv := range app.convs {
+			if (from.IsZero() || !cv.createdAt.Before(from)) && (to.IsZero() || !cv.createdAt.After(to)) {
+				all = append(all, cv)
+			}
 		}
-	}
-	sortBySeq(all, func(cv *conversation) uint64 { return cv.seq })
-	page, links := paginate(all, func(cv *conversation) uint64 { return cv.seq }, q, baseURL(r))
-	items := make([]any, 0, len(page))
-	for _, cv := range page {
-		items = append(items, conversationSummary(r, cv))
-	}
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, pageView(r, q, "conversations", items, links))
+		seq := func(cv *conversation) uint64 { return cv.seq }
+		sortBySeq(all, seq)
+		page, links := paginate(all, seq, q, baseURL(r))
+		items := make([]any, 0, len(page))
+		for _, cv := range page {
+			items = append(items, conversationSummary(r, cv))
+		}
+		return pageView(q, "conversations", items, links), nil
+	})
 }
 
 // listUserConversations handles GET /{v}/users/{id}/conversations: the
 // conversations the user is (or was) a member of, with the member's state.
 // "me" names the token's own user.
 func (e *Emulator) listUserConversations(w http.ResponseWriter, r *http.Request, c caller) {
-	var v validator
-	params := v.query(r)
-	q := readPageQuery(&v, params, r.URL.Path, "state")
-	if !v.ok() {
-		writeValidation(w, v.params...)
-		return
-	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	u, aerr := app.pathUser(r.PathValue("id"), c)
-	if aerr != nil {
-		e.mu.Unlock()
-		aerr.write(w)
+	q, ok := pageParams(w, r)
+	if !ok {
 		return
 	}
 	type membership struct {
 		cv *conversation
 		m  *member
 	}
-	var all []membership
-	for _, cv := range app.convs {
-		if m := cv.latestMember(u.id); m != nil {
-			all = append(all, membership{cv, m})
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		u, aerr := app.pathUser(r.PathValue("id"), c)
+		if aerr != nil {
+			return nil, aerr
 		}
-	}
-	sortBySeq(all, func(x membership) uint64 { return x.cv.seq })
-	page, links := paginate(all, func(x membership) uint64 { return x.cv.seq }, q, baseURL(r))
-	items := make([]any, 0, len(page))
-	for _, x := range page {
-		items = append(items, userConversationView(r, x.cv, x.m))
-	}
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, pageView(r, q, "conversations", items, links))
+		var all []membership
+		for _, cv := range app.convs {
+			if m := cv.latestMember(u.id); m != nil {
+				all = append(all, membership{cv, m})
+			}
+		}
+		seq := func(x membership) uint64 { return x.cv.seq }
+		sortBySeq(all, seq)
+		page, links := paginate(all, seq, q, baseURL(r))
+		items := make([]any, 0, len(page))
+		for _, x := range page {
+			items = append(items, userConversationView(r, x.cv, x.m))
+		}
+		return pageView(q, "conversations", items, links), nil
+	})
 }
 
 // pathUser resolves a user id from the path, where "me" is the token's own

@@ -115,6 +115,30 @@ func (e *Emulator) lockedApp(appID string) (*application, *apiError) {
 	return app, nil
 }
 
+// answer runs op on the caller's application under the store lock, then
+// answers with the view op returns and status (No Content when the view is
+// nil), or with op's error.
+func (e *Emulator) answer(w http.ResponseWriter, c caller, status int, op func(app *application) (any, *apiError)) {
+	app, aerr := e.lockedApp(c.appID)
+	if aerr != nil {
+		aerr.write(w)
+		return
+	}
+	var view any
+	func() {
+		defer e.mu.Unlock()
+		view, aerr = op(app)
+	}()
+	switch {
+	case aerr != nil:
+		aerr.write(w)
+	case view == nil:
+		w.WriteHeader(status)
+	default:
+		writeJSON(w, status, view)
+	}
+}
+
 // conversation finds a conversation by id (or, as the Client SDK's
 // getConversation allows, by name); the caller holds e.mu.
 func (a *application) conversation(id string) (*conversation, *apiError) {

@@ -197,7 +197,7 @@ func createdEventView(r *http.Request, app *application, cv *conversation, ev *e
 
 // pageView is a paged listing: page_size, the items embedded under key and the
 // HAL links.
-func pageView(_ *http.Request, q pageQuery, key string, items []any, links map[string]link) map[string]any {
+func pageView(q pageQuery, key string, items []any, links map[string]link) map[string]any {
 	return map[string]any{
 		"page_size": q.pageSize,
 		"_embedded": map[string]any{key: items},
@@ -209,7 +209,7 @@ func pageView(_ *http.Request, q pageQuery, key string, items []any, links map[s
 // "events", v1 makes _embedded the array itself.
 func eventPageView(r *http.Request, q pageQuery, items []any, links map[string]link) map[string]any {
 	if apiVersion(r) == "v0.3" {
-		return pageView(r, q, "events", items, links)
+		return pageView(q, "events", items, links)
 	}
 	return map[string]any{"page_size": q.pageSize, "_embedded": items, "_links": links}
 }

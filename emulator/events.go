@@ -91,22 +91,13 @@ func (e *Emulator) createEvent(w http.ResponseWriter, r *http.Request, c caller)
 		aerr.write(w)
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, ev, aerr := e.addEvent(app, r.PathValue("cid"), c, in)
-	var view any
-	if aerr == nil {
-		view = createdEventView(r, app, cv, ev)
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusCreated, view)
+	e.answer(w, c, http.StatusCreated, func(app *application) (any, *apiError) {
+		cv, ev, aerr := e.addEvent(app, r.PathValue("cid"), c, in)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return createdEventView(r, app, cv, ev), nil
+	})
 }
 
 // addEvent applies a validated create; the caller holds e.mu.
@@ -163,44 +154,27 @@ func (a *application) pathEvent(cid, eid string) (*conversation, *event, *apiErr
 
 // getEvent handles GET /{v}/conversations/{cid}/events/{eid}.
 func (e *Emulator) getEvent(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, ev, aerr := app.pathEvent(r.PathValue("cid"), r.PathValue("eid"))
-	var view any
-	if aerr == nil {
-		view = eventView(r, app, cv, ev)
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		cv, ev, aerr := app.pathEvent(r.PathValue("cid"), r.PathValue("eid"))
+		if aerr != nil {
+			return nil, aerr
+		}
+		return eventView(r, app, cv, ev), nil
+	})
 }
 
 // deleteEvent handles DELETE /{v}/conversations/{cid}/events/{eid}: the event
 // keeps its id with an empty body. A user token may delete only what its own
 // member sent; system events cannot be deleted.
 func (e *Emulator) deleteEvent(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
+	// v0.3 answers an empty object, as the reference shows; v1 No Content.
+	status, view := http.StatusNoContent, any(nil)
+	if apiVersion(r) == "v0.3" {
+		status, view = http.StatusOK, map[string]any{}
 	}
-	aerr = e.removeEvent(app, r.PathValue("cid"), r.PathValue("eid"), c)
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	if r.PathValue("v") == "v0.3" {
-		writeJSON(w, http.StatusOK, map[string]any{})
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	e.answer(w, c, status, func(app *application) (any, *apiError) {
+		return view, e.removeEvent(app, r.PathValue("cid"), r.PathValue("eid"), c)
+	})
 }
 
 // removeEvent marks an event deleted; the caller holds e.mu.
@@ -262,35 +236,29 @@ func (e *Emulator) listEvents(w http.ResponseWriter, r *http.Request, c caller) 
 		writeValidation(w, v.params...)
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, aerr := app.conversation(r.PathValue("cid"))
-	if aerr != nil {
-		e.mu.Unlock()
-		aerr.write(w)
-		return
-	}
-	var all []*event
-	for _, ev := range cv.events {
-		switch {
-		case ev.id < uint64(startID) || ev.id > uint64(endID):
-		case eventType != "" && !matchEventType(eventType, ev.typ):
-		case excludeDeleted && !ev.deletedAt.IsZero():
-		case group != "" && !isChatEvent(ev.typ):
-		default:
-			all = append(all, ev)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		cv, aerr := app.conversation(r.PathValue("cid"))
+		if aerr != nil {
+			return nil, aerr
 		}
-	}
-	page, links := paginate(all, func(ev *event) uint64 { return ev.id }, q, baseURL(r))
-	items := make([]any, 0, len(page))
-	for _, ev := range page {
-		items = append(items, eventView(r, app, cv, ev))
-	}
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, eventPageView(r, q, items, links))
+		var all []*event
+		for _, ev := range cv.events {
+			switch {
+			case ev.id < uint64(startID) || ev.id > uint64(endID):
+			case eventType != "" && !matchEventType(eventType, ev.typ):
+			case excludeDeleted && !ev.deletedAt.IsZero():
+			case group != "" && !isChatEvent(ev.typ):
+			default:
+				all = append(all, ev)
+			}
+		}
+		page, links := paginate(all, func(ev *event) uint64 { return ev.id }, q, baseURL(r))
+		items := make([]any, 0, len(page))
+		for _, ev := range page {
+			items = append(items, eventView(r, app, cv, ev))
+		}
+		return eventPageView(r, q, items, links), nil
+	})
 }
 
 // matchEventType matches an event_type filter: an exact type, or a prefix

@@ -90,22 +90,13 @@ func (e *Emulator) createMember(w http.ResponseWriter, r *http.Request, c caller
 		aerr.write(w)
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	m, aerr := e.addMember(app, r.PathValue("cid"), c, in)
-	var view any
-	if aerr == nil {
-		view = memberView(r, app, m)
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusCreated, view)
+	e.answer(w, c, http.StatusCreated, func(app *application) (any, *apiError) {
+		m, aerr := e.addMember(app, r.PathValue("cid"), c, in)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return memberView(r, app, m), nil
+	})
 }
 
 // addMember applies a validated create; the caller holds e.mu.
@@ -175,22 +166,13 @@ func (e *Emulator) addMember(app *application, cid string, c caller, in memberIn
 // getMember handles GET /{v}/conversations/{cid}/members/{mid}, where "me" is
 // the token's own member.
 func (e *Emulator) getMember(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	m, aerr := app.pathMember(r.PathValue("cid"), r.PathValue("mid"), c)
-	var view any
-	if aerr == nil {
-		view = memberView(r, app, m)
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		m, aerr := app.pathMember(r.PathValue("cid"), r.PathValue("mid"), c)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return memberView(r, app, m), nil
+	})
 }
 
 // pathMember resolves a conversation and a member id from the path ("me" is
@@ -215,22 +197,13 @@ func (e *Emulator) updateMember(w http.ResponseWriter, r *http.Request, c caller
 		aerr.write(w)
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	m, aerr := e.moveMember(app, r.PathValue("cid"), r.PathValue("mid"), c, in)
-	var view any
-	if aerr == nil {
-		view = memberView(r, app, m)
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		m, aerr := e.moveMember(app, r.PathValue("cid"), r.PathValue("mid"), c, in)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return memberView(r, app, m), nil
+	})
 }
 
 // moveMember applies a validated state change; the caller holds e.mu.
@@ -275,46 +248,29 @@ func (e *Emulator) moveMember(app *application, cid, mid string, c caller, in me
 // leaveMember handles DELETE /v0.2/conversations/{cid}/members/{mid}, the
 // Client SDK's leaveConversation: the member leaves (204, no body).
 func (e *Emulator) leaveMember(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	_, aerr = e.moveMember(app, r.PathValue("cid"), r.PathValue("mid"), c, memberInput{state: stateLeft})
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	e.answer(w, c, http.StatusNoContent, func(app *application) (any, *apiError) {
+		_, aerr := e.moveMember(app, r.PathValue("cid"), r.PathValue("mid"), c, memberInput{state: stateLeft})
+		return nil, aerr
+	})
 }
 
 // listMembers handles GET /{v}/conversations/{cid}/members, paged in creation
 // order.
 func (e *Emulator) listMembers(w http.ResponseWriter, r *http.Request, c caller) {
-	var v validator
-	params := v.query(r)
-	q := readPageQuery(&v, params, r.URL.Path)
-	if !v.ok() {
-		writeValidation(w, v.params...)
+	q, ok := pageParams(w, r)
+	if !ok {
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	cv, aerr := app.conversation(r.PathValue("cid"))
-	if aerr != nil {
-		e.mu.Unlock()
-		aerr.write(w)
-		return
-	}
-	page, links := paginate(cv.members, func(m *member) uint64 { return m.seq }, q, baseURL(r))
-	items := make([]any, 0, len(page))
-	for _, m := range page {
-		items = append(items, memberSummary(r, app, m))
-	}
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, pageView(r, q, "members", items, links))
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		cv, aerr := app.conversation(r.PathValue("cid"))
+		if aerr != nil {
+			return nil, aerr
+		}
+		page, links := paginate(cv.members, func(m *member) uint64 { return m.seq }, q, baseURL(r))
+		items := make([]any, 0, len(page))
+		for _, m := range page {
+			items = append(items, memberSummary(r, app, m))
+		}
+		return pageView(q, "members", items, links), nil
+	})
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -88,6 +89,17 @@ func readPageQuery(v *validator, params url.Values, path string, filters ...stri
 		}
 	}
 	return q
+}
+
+// pageParams reads a listing's paging parameters with no filters of its own,
+// answering 400 (naming each bad parameter) when they do not validate.
+func pageParams(w http.ResponseWriter, r *http.Request) (pageQuery, bool) {
+	var v validator
+	q := readPageQuery(&v, v.query(r), r.URL.Path)
+	if !v.ok() {
+		writeValidation(w, v.params...)
+	}
+	return q, v.ok()
 }
 
 // href builds an absolute list link carrying the query and the given cursor.

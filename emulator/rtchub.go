@@ -340,35 +340,22 @@ func sessionView(s *rtcSession, u *user) map[string]any {
 // listUserSessions handles GET /{v}/users/{id}/sessions: the user's open Client
 // SDK sessions, paged in the order they opened.
 func (e *Emulator) listUserSessions(w http.ResponseWriter, r *http.Request, c caller) {
-	var v validator
-	params := v.query(r)
-	q := readPageQuery(&v, params, r.URL.Path)
-	if !v.ok() {
-		writeValidation(w, v.params...)
+	q, ok := pageParams(w, r)
+	if !ok {
 		return
 	}
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	u, aerr := app.pathUser(r.PathValue("id"), c)
-	var snapshot user
-	if u != nil {
-		snapshot = *u
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	all := e.rtc.userSessions(c.appID, snapshot.id)
-	page, links := paginate(all, func(s *rtcSession) uint64 { return s.seq }, q, baseURL(r))
-	items := make([]any, 0, len(page))
-	for _, s := range page {
-		items = append(items, sessionView(s, &snapshot))
-	}
-	writeJSON(w, http.StatusOK, pageView(r, q, "sessions", items, links))
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		u, aerr := app.pathUser(r.PathValue("id"), c)
+		if aerr != nil {
+			return nil, aerr
+		}
+		page, links := paginate(e.rtc.userSessions(c.appID, u.id), func(s *rtcSession) uint64 { return s.seq }, q, baseURL(r))
+		items := make([]any, 0, len(page))
+		for _, s := range page {
+			items = append(items, sessionView(s, u))
+		}
+		return pageView(q, "sessions", items, links), nil
+	})
 }
 
 // deleteSession handles DELETE /{v}/sessions/{sid}: the session is logged out
