@@ -134,6 +134,9 @@ func (s *rtcSocket) writeLoop(ctx context.Context) {
 				return
 			}
 			if f.last {
+				// The session is over before the closing handshake, which
+				// waits for the client's answer.
+				s.e.rtc.close(s.sess)
 				s.conn.Close(websocket.StatusNormalClosure, "")
 				return
 			}
