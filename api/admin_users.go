@@ -190,7 +190,10 @@ func (h *handlers) adminUserToken(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	h.Audit.Record(c.Request.Context(), auth.Event{Type: auth.EventUserTokenIssued, UserID: u.ID, Username: u.Username})
+	if err := h.Audit.Require(c.Request.Context(), auth.Event{Type: auth.EventUserTokenIssued, UserID: u.ID, Username: u.Username}); err != nil {
+		fail(c, err)
+		return
+	}
 	writeToken(c, http.StatusOK, body)
 }
 

@@ -69,6 +69,14 @@ var oauthErrorOf = map[string]string{
 // generic 500.
 func fail(c *gin.Context, err error) {
 	var e *sdkauth.Error
+	if known := errors.As(err, &e); !known || e.Code == sdkauth.CodeInternal {
+		if outage, ok := c.Value(ctxOutage).(func(error) *sdkauth.Error); ok {
+			if o := outage(err); o != nil {
+				slog.WarnContext(c.Request.Context(), "request failed: a dependency is unavailable", "request_id", requestID(c), "method", c.Request.Method, "path", c.FullPath(), "err", err)
+				e, err = o, o
+			}
+		}
+	}
 	if !errors.As(err, &e) {
 		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "method", c.Request.Method, "path", c.FullPath(), "err", err)
 		e = &sdkauth.Error{Code: sdkauth.CodeInternal, Message: "Something went wrong on our side.", Err: err}
@@ -79,7 +87,11 @@ func fail(c *gin.Context, err error) {
 	p := newProblem(e)
 	p.RequestID = requestID(c)
 	status := p.Status
+	// RFC 6749 §5.2: token endpoint errors are application/json, which
+	// strict OAuth clients insist on; the problem members stay in the body.
+	contentType := "application/problem+json"
 	if c.GetBool(ctxOAuth) {
+		contentType = "application/json"
 		p.Error = oauthErrorOf[e.Code]
 		if p.Error == "" {
 			p.Error = "invalid_request"
@@ -96,7 +108,7 @@ func fail(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", `Basic realm="sdkauth", charset="UTF-8"`)
 	}
 	c.Header("Cache-Control", "no-store")
-	writeJSON(c, status, "application/problem+json", p)
+	writeJSON(c, status, contentType, p)
 	c.Abort()
 }
 

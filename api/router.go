@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
@@ -44,6 +45,10 @@ type Deps struct {
 	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For header
 	// names the client (SDKAUTH_TRUSTED_PROXIES); none when empty.
 	TrustedProxies []string
+	// Outage recognises an error as a dependency being out of reach (db.Outage
+	// does for Postgres) and returns the unavailable error to answer instead
+	// of a 500; nil recognises nothing.
+	Outage func(error) *sdkauth.Error
 }
 
 const (
@@ -52,6 +57,7 @@ const (
 	ctxCode      = "sdkauth.code"
 	ctxUser      = "sdkauth.user"
 	ctxClaims    = "sdkauth.claims"
+	ctxOutage    = "sdkauth.outage"
 )
 
 // NewRouter returns the HTTP handler for the whole API.
@@ -65,7 +71,7 @@ func NewRouter(d Deps) http.Handler {
 	// has validated them); X-Real-IP never is.
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	_ = r.SetTrustedProxies(d.TrustedProxies)
-	r.Use(requestContext(d.Logger), recovery(), limitBody(d.MaxBodyBytes), withClient)
+	r.Use(requestContext(d.Logger), recognise(d.Outage), recovery(), limitBody(d.MaxBodyBytes), withClient)
 	r.NoRoute(func(c *gin.Context) { fail(c, notFound()) })
 	r.NoMethod(func(c *gin.Context) { fail(c, notFound()) })
 	r.HandleMethodNotAllowed = true
@@ -141,6 +147,16 @@ func requestContext(log *slog.Logger) gin.HandlerFunc {
 }
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// recognise makes outage available to fail, which turns the errors it
+// recognises into 503 unavailable rather than 500.
+func recognise(outage func(error) *sdkauth.Error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if outage != nil {
+			c.Set(ctxOutage, outage)
+		}
+	}
+}
 
 func recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, v any) {

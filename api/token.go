@@ -157,7 +157,9 @@ func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g gr
 		return err
 	}
 	actAs(c, cl)
-	h.Audit.Record(c.Request.Context(), auth.Event{Type: auth.EventAdminTokenIssued, Detail: "jti=" + claims.ID})
+	if err := h.Audit.Require(c.Request.Context(), auth.Event{Type: auth.EventAdminTokenIssued, Detail: "jti=" + claims.ID}); err != nil {
+		return err
+	}
 	writeToken(c, http.StatusOK, bearerBody(tok, claims))
 	return nil
 }

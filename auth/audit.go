@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -90,6 +91,19 @@ func (a *Audit) Record(ctx context.Context, ev Event) {
 	if _, err := a.batch.do(a.row(ctx, ev)); err != nil {
 		a.log.ErrorContext(ctx, "writing an audit event", "event", ev.Type, "user_id", ev.UserID, "err", err)
 	}
+}
+
+// Require records ev like Record but returns the error when the row could
+// not be stored, for actions that must not take effect without their record:
+// a token whose issue is not in the audit log is not handed out.
+func (a *Audit) Require(ctx context.Context, ev Event) error {
+	if a == nil {
+		return nil
+	}
+	if _, err := a.batch.do(a.row(ctx, ev)); err != nil {
+		return fmt.Errorf("writing the audit event %s: %w", ev.Type, err)
+	}
+	return nil
 }
 
 // RecordTx writes ev through q, inside the caller's transaction, so that a

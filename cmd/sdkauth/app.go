@@ -91,6 +91,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:         log,
 		AdminTokenTTL:  cfg.TokenTTL,
 		TrustedProxies: cfg.TrustedProxies,
+		Outage:         db.Outage,
 		Metrics:        metrics,
 	})
 	log.Info("signing key loaded", "kid", sk.ring.KeyID(), "application_id", cfg.ApplicationID)

@@ -28,6 +28,8 @@ type Cluster struct {
 	dir  string
 	bin  string
 	cred *syscall.Credential
+	// settings are the server options, for Resume.
+	settings []string
 }
 
 // Options tune the cluster. The zero value is a durable-enough cluster for
@@ -122,12 +124,30 @@ func (c *Cluster) start(ctx context.Context, opt Options) error {
 	if opt.Fast {
 		settings = append(settings, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
 	}
+	c.settings = settings
+	if err := c.Resume(ctx); err != nil {
+		return err
+	}
+	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	return nil
+}
+
+// Halt stops the server at once, as a crash or a failover would (pg_ctl stop
+// -m immediate), keeping its data for Resume.
+func (c *Cluster) Halt(ctx context.Context) error {
+	if out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pgtemp: pg_ctl stop: %w: %s", err, out)
+	}
+	return nil
+}
+
+// Resume starts the server (again) on its data directory and port.
+func (c *Cluster) Resume(ctx context.Context) error {
 	logFile := filepath.Join(c.dir, "postgres.log")
-	if out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "-o", strings.Join(settings, " "), "start"); err != nil {
+	if out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", logFile, "-w", "-t", "60", "-o", strings.Join(c.settings, " "), "start"); err != nil {
 		log, _ := os.ReadFile(logFile)
 		return fmt.Errorf("pgtemp: pg_ctl start: %w: %s %s", err, out, log)
 	}
-	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	return nil
 }
 
