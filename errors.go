@@ -21,6 +21,7 @@ const (
 	CodeRefreshTokenReused  = "refresh_token_reused"
 	CodeUnsupportedGrant    = "unsupported_grant_type"
 	CodeACLNotAllowed       = "acl_not_allowed"
+	CodeInvalidScope        = "invalid_scope"
 	CodeInvalidClient       = "invalid_client"
 	CodeForbidden           = "forbidden"
 	CodeUnauthorizedClient  = "unauthorized_client"

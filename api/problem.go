@@ -34,6 +34,7 @@ var statusOf = map[string]int{
 	sdkauth.CodeRefreshTokenReused:  http.StatusBadRequest,
 	sdkauth.CodeUnsupportedGrant:    http.StatusBadRequest,
 	sdkauth.CodeACLNotAllowed:       http.StatusBadRequest,
+	sdkauth.CodeInvalidScope:        http.StatusBadRequest,
 	sdkauth.CodeInvalidToken:        http.StatusUnauthorized,
 	sdkauth.CodeInvalidClient:       http.StatusUnauthorized,
 	sdkauth.CodeForbidden:           http.StatusForbidden,
@@ -55,6 +56,7 @@ var oauthErrorOf = map[string]string{
 	sdkauth.CodeRefreshTokenReused:  "invalid_grant",
 	sdkauth.CodeUnsupportedGrant:    "unsupported_grant_type",
 	sdkauth.CodeACLNotAllowed:       "invalid_scope",
+	sdkauth.CodeInvalidScope:        "invalid_scope",
 	sdkauth.CodeInvalidClient:       "invalid_client",
 	sdkauth.CodeForbidden:           "unauthorized_client",
 	sdkauth.CodeUnauthorizedClient:  "unauthorized_client",
@@ -105,7 +107,12 @@ func fail(c *gin.Context, err error) {
 	case sdkauth.CodeInvalidToken:
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
 	case sdkauth.CodeInvalidClient:
-		c.Header("WWW-Authenticate", `Basic realm="sdkauth", charset="UTF-8"`)
+		// RFC 6749 §5.2: a challenge only for a client that authenticated
+		// with the Authorization header; strict OAuth clients read one as
+		// "authenticate this way" and lose the invalid_client code.
+		if c.GetHeader("Authorization") != "" {
+			c.Header("WWW-Authenticate", `Basic realm="sdkauth", charset="UTF-8"`)
+		}
 	}
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, status, contentType, p)

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type tokenRequest struct {
 	RefreshToken string          `json:"refresh_token"`
 	ClientID     string          `json:"client_id"`
 	ClientSecret string          `json:"client_secret"`
+	Scope        string          `json:"scope"`
 	TTL          *int64          `json:"ttl"`
 	ACL          json.RawMessage `json:"acl"`
 }
@@ -44,13 +46,26 @@ func (h *handlers) token(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	client, err := h.tokenClient(c, req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if req.GrantType != "client_credentials" && req.Scope != "" {
+		fail(c, &sdkauth.Error{
+			Code:    sdkauth.CodeInvalidScope,
+			Message: "User tokens carry no OAuth scope: they are scoped by the user's ACL policy, which acl may narrow.",
+			Fields:  []sdkauth.FieldError{{Name: "scope", Reason: "is not accepted with this grant; use acl"}},
+		})
+		return
+	}
 	switch req.GrantType {
 	case "password":
 		err = h.passwordGrant(c, req, g)
 	case "refresh_token":
 		err = h.refreshGrant(c, req, g)
 	case "client_credentials":
-		err = h.clientCredentialsGrant(c, req, g)
+		err = h.clientCredentialsGrant(c, req, g, client)
 	case "":
 		err = sdkauth.Invalid(sdkauth.FieldError{Name: "grant_type", Reason: "is required"})
 	default:
@@ -127,26 +142,56 @@ func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error
 	return nil
 }
 
-// clientCredentialsGrant mints an admin JWT (no sub; an acl only when one
-// is asked for) for a service client with the tokens:admin scope. There is
-// no refresh token: the client authenticates again.
-func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g grant) error {
+// tokenClient authenticates the client of a token request when it presents
+// a secret, by HTTP Basic or in the body (not both; RFC 6749 §2.3.1). A
+// client_id without a secret, in the body or as Basic with an empty
+// password, is a public client (§2.1) and is not authenticated: the result
+// is nil. A wrong secret is invalid_client whichever way it came.
+func (h *handlers) tokenClient(c *gin.Context, req tokenRequest) (*auth.ServiceClient, error) {
 	id, secret, basic := basicCredentials(c)
 	if basic && (req.ClientID != "" || req.ClientSecret != "") {
-		return sdkauth.Invalid(sdkauth.FieldError{Name: "client_id", Reason: "send client credentials by HTTP Basic or in the body, not both"})
+		return nil, sdkauth.Invalid(sdkauth.FieldError{Name: "client_id", Reason: "send client credentials by HTTP Basic or in the body, not both"})
 	}
 	if !basic {
 		id, secret = req.ClientID, req.ClientSecret
 	}
-	if id == "" || secret == "" {
-		return auth.ErrInvalidClient()
+	if secret == "" {
+		return nil, nil
+	}
+	if id == "" {
+		return nil, auth.ErrInvalidClient()
 	}
 	cl, err := h.Clients.Authenticate(c.Request.Context(), id, secret)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	return &cl, nil
+}
+
+// clientCredentialsGrant mints an admin JWT (no sub; an acl only when one
+// is asked for) for a service client with the tokens:admin scope. A scope
+// may name any of the client's own scopes; the response lists those
+// granted (all of them when none is asked for). There is no refresh token:
+// the client authenticates again.
+func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g grant, cl *auth.ServiceClient) error {
+	if cl == nil {
+		return auth.ErrInvalidClient()
 	}
 	if !cl.Has(auth.ScopeTokensAdmin) {
 		return sdkauth.Errorf(sdkauth.CodeUnauthorizedClient, "This client lacks the %q scope.", auth.ScopeTokensAdmin)
+	}
+	granted := cl.Scopes
+	if req.Scope != "" {
+		granted = strings.Fields(req.Scope)
+		for _, s := range granted {
+			if !cl.Has(s) {
+				return &sdkauth.Error{
+					Code:    sdkauth.CodeInvalidScope,
+					Message: fmt.Sprintf("This client does not hold the scope %q.", s),
+					Fields:  []sdkauth.FieldError{{Name: "scope", Reason: fmt.Sprintf("%q is not one of the client's scopes", s)}},
+				}
+			}
+		}
 	}
 	ttl := g.TTL
 	if ttl == 0 {
@@ -156,11 +201,13 @@ func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g gr
 	if err != nil {
 		return err
 	}
-	actAs(c, cl)
+	actAs(c, *cl)
 	if err := h.Audit.Require(c.Request.Context(), auth.Event{Type: auth.EventAdminTokenIssued, Detail: "jti=" + claims.ID}); err != nil {
 		return err
 	}
-	writeToken(c, http.StatusOK, bearerBody(tok, claims))
+	body := bearerBody(tok, claims)
+	body.Scope = strings.Join(granted, " ")
+	writeToken(c, http.StatusOK, body)
 	return nil
 }
 
@@ -185,6 +232,7 @@ func readTokenRequest(c *gin.Context) (tokenRequest, error) {
 	req.RefreshToken = f.Get("refresh_token")
 	req.ClientID = f.Get("client_id")
 	req.ClientSecret = f.Get("client_secret")
+	req.Scope = f.Get("scope")
 	if s := f.Get("ttl"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {

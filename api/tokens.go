@@ -40,7 +40,9 @@ type tokenBody struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	ExpiresIn    int64     `json:"expires_in,omitempty"`
 	RefreshToken string    `json:"refresh_token,omitempty"`
-	User         *userBody `json:"user,omitempty"`
+	// Scope lists the scopes granted to a service client (RFC 6749 §5.1).
+	Scope string    `json:"scope,omitempty"`
+	User  *userBody `json:"user,omitempty"`
 }
 
 // grant is what a token request asks for beyond the defaults.
