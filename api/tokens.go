@@ -36,10 +36,10 @@ func newUserBody(u users.User) *userBody {
 
 // tokenBody is the token response of RFC 6749 §5.1 plus the user.
 type tokenBody struct {
-	AccessToken  string    `json:"access_token,omitempty"`
-	TokenType    string    `json:"token_type,omitempty"`
-	ExpiresIn    int64     `json:"expires_in,omitempty"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
+	AccessToken  string `json:"access_token,omitempty"`
+	TokenType    string `json:"token_type,omitempty"`
+	ExpiresIn    int64  `json:"expires_in,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 	// Scope lists the scopes granted to a service client (RFC 6749 §5.1).
 	Scope string    `json:"scope,omitempty"`
 	User  *userBody `json:"user,omitempty"`
