@@ -22,6 +22,7 @@ const (
 	CodeUnsupportedGrant    = "unsupported_grant_type"
 	CodeACLNotAllowed       = "acl_not_allowed"
 	CodeInvalidScope        = "invalid_scope"
+	CodeRequestTooLarge     = "request_too_large"
 	CodeInvalidClient       = "invalid_client"
 	CodeForbidden           = "forbidden"
 	CodeUnauthorizedClient  = "unauthorized_client"

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -35,7 +34,7 @@ func decodeJSON(c *gin.Context, v any) error {
 	body, err := io.ReadAll(c.Request.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: fmt.Sprintf("must be at most %d bytes", tooBig.Limit)})
+		return tooLarge(tooBig.Limit)
 	}
 	if err != nil {
 		return sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "could not be read"})

@@ -35,6 +35,7 @@ var statusOf = map[string]int{
 	sdkauth.CodeUnsupportedGrant:    http.StatusBadRequest,
 	sdkauth.CodeACLNotAllowed:       http.StatusBadRequest,
 	sdkauth.CodeInvalidScope:        http.StatusBadRequest,
+	sdkauth.CodeRequestTooLarge:     http.StatusRequestEntityTooLarge,
 	sdkauth.CodeInvalidToken:        http.StatusUnauthorized,
 	sdkauth.CodeInvalidClient:       http.StatusUnauthorized,
 	sdkauth.CodeForbidden:           http.StatusForbidden,

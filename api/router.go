@@ -71,7 +71,7 @@ func NewRouter(d Deps) http.Handler {
 	// has validated them); X-Real-IP never is.
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	_ = r.SetTrustedProxies(d.TrustedProxies)
-	r.Use(requestContext(d.Logger), recognise(d.Outage), recovery(), limitBody(d.MaxBodyBytes), withClient)
+	r.Use(requestContext(d.Logger), oauth, recognise(d.Outage), recovery(), limitBody(d.MaxBodyBytes), strictInput(d.MaxBodyBytes), withClient)
 	r.NoRoute(func(c *gin.Context) { fail(c, notFound()) })
 	r.NoMethod(func(c *gin.Context) { fail(c, notFound()) })
 	r.HandleMethodNotAllowed = true
@@ -89,7 +89,7 @@ func NewRouter(d Deps) http.Handler {
 
 	v1 := r.Group("/v1")
 	v1.POST("/signup", h.signup)
-	v1.POST("/token", oauth, h.token)
+	v1.POST("/token", h.token)
 	v1.POST("/logout", h.logout)
 	me := v1.Group("/me", h.bearer)
 	me.GET("", h.getMe)
@@ -176,8 +176,16 @@ func limitBody(n int64) gin.HandlerFunc {
 	}
 }
 
-// oauth marks the token endpoint, whose errors also carry RFC 6749 members.
-func oauth(c *gin.Context) { c.Set(ctxOAuth, true) }
+// tokenPath is the OAuth 2.0 token endpoint.
+const tokenPath = "/v1/token"
+
+// oauth marks the token endpoint, whose errors are RFC 6749 errors, before
+// any other middleware can refuse the request.
+func oauth(c *gin.Context) {
+	if c.FullPath() == tokenPath {
+		c.Set(ctxOAuth, true)
+	}
+}
 
 func writeJSON(c *gin.Context, status int, contentType string, v any) {
 	b, err := json.Marshal(v)

@@ -221,7 +221,7 @@ func readTokenRequest(c *gin.Context) (tokenRequest, error) {
 	if err := c.Request.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return req, sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "is too large"})
+			return req, tooLarge(tooBig.Limit)
 		}
 		return req, sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "is not a valid form"})
 	}
