@@ -206,3 +206,30 @@ func (s *Store) open(kid string, sealed []byte) (*rsa.PrivateKey, error) {
 	}
 	return key, nil
 }
+
+// CatchUp brings r up to the stored keys at once, for a replica that meets
+// evidence of a rotation before its notification does: Vonage refusing its
+// admin token, or a token signed with a key it does not know. While a
+// rotation is pending (its key uploaded to the application, or about to
+// be), it waits up to wait for that rotation to activate the key. It
+// reports whether r's active key changed.
+func (s *Store) CatchUp(ctx context.Context, r *Ring, wait time.Duration) bool {
+	before := r.KeyID()
+	deadline := time.Now().Add(wait)
+	for {
+		if _, err := s.Load(ctx, r); err != nil {
+			return false
+		}
+		if r.KeyID() != before {
+			return true
+		}
+		if set := r.load(); set == nil || len(set.pending) == 0 || time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -3,8 +3,10 @@
 // Applications API v2 (authenticated with the account's API key and
 // secret).
 //
-// The client never retries: provisioning retries from its outbox, with
-// backoff, and uses IsRetryable and Error.RetryAfter to decide when.
+// The client never retries a failure: provisioning retries from its outbox,
+// with backoff, and uses IsRetryable and Error.RetryAfter to decide when. The
+// one exception is an admin token Vonage refuses because the application's
+// key has just changed (WithTokenRefused).
 package vonage
 
 import (
@@ -33,6 +35,7 @@ type Client struct {
 	apiSecret string
 	userAgent string
 	now       func() time.Time
+	refused   func(ctx context.Context) bool
 }
 
 // Option configures a Client.
@@ -52,6 +55,15 @@ func WithHTTPClient(h *http.Client) Option {
 // WithBasicAuth sets the API key and secret the Applications API needs.
 func WithBasicAuth(apiKey, apiSecret string) Option {
 	return func(c *Client) { c.apiKey, c.apiSecret = apiKey, apiSecret }
+}
+
+// WithTokenRefused sets what the client does when Vonage refuses an admin
+// token (401): refused lets the token source catch up with a key rotation
+// (the application's one public key has just been replaced) and reports
+// whether it now signs with another key, in which case the request is sent
+// once more with a fresh token.
+func WithTokenRefused(refused func(ctx context.Context) bool) Option {
+	return func(c *Client) { c.refused = refused }
 }
 
 // WithUserAgent sets the User-Agent header.
@@ -97,6 +109,16 @@ const (
 // out when out is non-nil. Non-2xx answers become *Error; failures to get
 // an answer become retryable transport errors.
 func (c *Client) do(ctx context.Context, method, target string, auth authKind, in, out any) error {
+	err := c.doOnce(ctx, method, target, auth, in, out)
+	var e *Error
+	if auth == bearerAuth && c.refused != nil && errors.As(err, &e) && e.Status == http.StatusUnauthorized && c.refused(ctx) {
+		return c.doOnce(ctx, method, target, auth, in, out)
+	}
+	return err
+}
+
+// doOnce is one attempt of do.
+func (c *Client) doOnce(ctx context.Context, method, target string, auth authKind, in, out any) error {
 	u, err := c.resolve(target)
 	if err != nil {
 		return err

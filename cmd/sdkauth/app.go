@@ -63,9 +63,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	metrics := api.NewMetrics(signerName)
 	minter := &keys.Minter{ApplicationID: cfg.ApplicationID, Signer: metrics.TimeSigner(sk.ring)}
-	client := vonage.New(cfg.VonageAPIURL, cachedAdminTokens(minter),
+	client := vonage.New(cfg.VonageAPIURL, cachedAdminTokens(minter, sk.ring.KeyID),
 		vonage.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-		vonage.WithUserAgent("sdkauth"))
+		vonage.WithUserAgent("sdkauth"),
+		// Vonage refuses the old key the moment a rotation uploads the new
+		// one: catch up with the rotation (waiting a moment for it to
+		// activate the key) and send again, rather than leave a sign-up
+		// pending.
+		vonage.WithTokenRefused(func(ctx context.Context) bool { return sk.store.CatchUp(ctx, sk.ring, 3*time.Second) }))
 	hasher := auth.NewHasher(auth.Argon2Params{
 		MemoryKiB:   cfg.Argon2MemoryKiB,
 		Iterations:  cfg.Argon2Iterations,
@@ -170,22 +175,25 @@ func loadPrivateKey(cfg config) (*rsa.PrivateKey, error) {
 
 // cachedAdminTokens returns a token source for the Vonage client that reuses
 // one admin JWT until a minute before it expires, so calls to Vonage do not
-// each pay for an RSA signature.
-func cachedAdminTokens(m *keys.Minter) vonage.TokenSource {
+// each pay for an RSA signature. The token is kept for the key that signed
+// it (kid names the signing key now): after a rotation, Vonage accepts only
+// the new key, so the next call mints a token with it.
+func cachedAdminTokens(m *keys.Minter, kid func() string) vonage.TokenSource {
 	var mu sync.Mutex
-	var tok string
+	var tok, tokKID string
 	var exp time.Time
 	return func() (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if tok != "" && time.Until(exp) > time.Minute {
+		current := kid()
+		if tok != "" && tokKID == current && time.Until(exp) > time.Minute {
 			return tok, nil
 		}
 		t, c, err := m.AdminToken(10*time.Minute, nil)
 		if err != nil {
 			return "", err
 		}
-		tok, exp = t, c.ExpiresAt
+		tok, tokKID, exp = t, current, c.ExpiresAt
 		return tok, nil
 	}
 }

@@ -155,3 +155,64 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationKeepsVonageReachable rotates the key while new users sign up
+// on two replicas: every sign-up is provisioned inline (201), and once both
+// replicas have switched, Vonage (the emulator) refuses none of their admin
+// tokens. Before this, a replica kept its cached admin JWT of the retired
+// key for minutes, and every sign-up went to 202 pending.
+func TestRotationKeepsVonageReachable(t *testing.T) {
+	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s", "SDKAUTH_LOGIN_RATE_PER_IP": "0"})
+	b := a.replica()
+	replicas := []*stack{a, b}
+	oldKID := keys.Thumbprint(&a.Key.PublicKey)
+
+	var stop atomic.Bool
+	var signups, failures atomic.Int64
+	var firstFailure sync.Once
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for n := 0; n < 500 && !stop.Load(); n++ {
+				on := replicas[(w+n)%2]
+				r := on.postJSON("/v1/signup", map[string]string{"username": fmt.Sprintf("rotating-%d-%d", w, n), "password": "correct horse battery"})
+				if r.Status != http.StatusCreated {
+					failures.Add(1)
+					firstFailure.Do(func() { t.Errorf("sign-up on replica %d: %d %s", (w+n)%2, r.Status, r.Body) })
+					return
+				}
+				signups.Add(1)
+			}
+		})
+	}
+	waitFor(t, 30*time.Second, "sign-ups before the rotation", func() bool { return signups.Load() >= 10 })
+	var out bytes.Buffer
+	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
+		t.Fatalf("keys rotate: %v", err)
+	}
+	for _, r := range replicas {
+		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+	}
+	switched, atSwitch := time.Now(), signups.Load()
+	waitFor(t, 30*time.Second, "sign-ups after the switch", func() bool { return signups.Load() >= atSwitch+20 || failures.Load() > 0 })
+	stop.Store(true)
+	wg.Wait()
+	if failures.Load() > 0 {
+		t.Fatalf("%d of %d sign-ups were not provisioned at once", failures.Load(), failures.Load()+signups.Load())
+	}
+	var refusedBefore, refusedAfter int
+	for _, req := range a.EmLog.Requests("POST", "/v1/users") {
+		if req.Status == http.StatusUnauthorized {
+			if req.Arrived.After(switched) {
+				refusedAfter++
+			} else {
+				refusedBefore++
+			}
+		}
+	}
+	if refusedAfter > 0 {
+		t.Errorf("the emulator refused %d admin tokens after both replicas switched", refusedAfter)
+	}
+	t.Logf("%d sign-ups, %d after the switch; the emulator refused %d admin tokens during the switch, each sent again with the new key",
+		signups.Load(), signups.Load()-atSwitch, refusedBefore)
+}
