@@ -107,18 +107,36 @@ type listCursor struct {
 	Desc      bool      `json:"d,omitempty"`
 }
 
+// encode renders the cursor as clients see it: URL-safe base64 of its JSON.
+func (c listCursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeListCursor reads a cursor of a listing in the given order. It
+// returns a validation error naming cursor for anything List did not make:
+// bad base64 or JSON, no id, the other order, or a time Postgres cannot
+// store (so a forged cursor never reaches SQL as an error).
+func decodeListCursor(s string, desc bool) (listCursor, error) {
+	var c listCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID == uuid.Nil || c.Desc != desc || c.CreatedAt.Year() < 1 || c.CreatedAt.Year() > 9999 {
+		return listCursor{}, sdkauth.Invalid(sdkauth.FieldError{Name: "cursor", Reason: "is not a cursor from this listing"})
+	}
+	return c, nil
+}
+
 // List returns a page of users in creation order.
 // It returns a validation error naming cursor for a cursor it did not make.
 func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	arg := db.ListUsersAscParams{PageLimit: int32(p.PageSize + 1)}
 	if p.Cursor != "" {
-		var c listCursor
-		b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err == nil {
-			err = json.Unmarshal(b, &c)
-		}
-		if err != nil || c.ID == uuid.Nil || c.Desc != p.Desc {
-			return Page{}, sdkauth.Invalid(sdkauth.FieldError{Name: "cursor", Reason: "is not a cursor from this listing"})
+		c, err := decodeListCursor(p.Cursor, p.Desc)
+		if err != nil {
+			return Page{}, err
 		}
 		arg.AfterCreatedAt, arg.AfterID = &c.CreatedAt, &c.ID
 	}
@@ -151,8 +169,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	if len(rows) > p.PageSize {
 		rows = rows[:p.PageSize]
 		last := rows[len(rows)-1]
-		b, _ := json.Marshal(listCursor{CreatedAt: last.CreatedAt, ID: last.ID, Desc: p.Desc})
-		page.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+		page.NextCursor = listCursor{CreatedAt: last.CreatedAt, ID: last.ID, Desc: p.Desc}.encode()
 	}
 	page.Users = make([]User, 0, len(rows))
 	for _, r := range rows {
