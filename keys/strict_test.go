@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -66,12 +65,7 @@ func TestVerifyStrictJSON(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidToken) {
-				t.Fatalf("err = %v, want ErrInvalidToken", err)
-			}
-			if !strings.Contains(err.Error(), tt.why) {
-				t.Fatalf("err = %q, want the reason to mention %q", err, tt.why)
-			}
+			wantRefused(t, err, tt.why)
 		})
 	}
 }
