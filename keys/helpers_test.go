@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +78,19 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, kid string, claims j
 		t.Fatalf("forging token: %v", err)
 	}
 	return s
+}
+
+// wantRefused fails t unless err is ErrInvalidToken with a reason that
+// mentions why, so that a token refused for another reason than the case
+// names does not pass.
+func wantRefused(t *testing.T, err error, why string) {
+	t.Helper()
+	if !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("err = %v, want ErrInvalidToken", err)
+	}
+	if !strings.Contains(err.Error(), why) {
+		t.Fatalf("err = %q, want the reason to mention %q", err, why)
+	}
 }
 
 // goodClaims are valid Vonage claims at fixedNow.

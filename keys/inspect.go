@@ -41,9 +41,10 @@ func (in *Inspection) add(ok bool, check, format string, args ...any) {
 	in.Findings = append(in.Findings, Finding{OK: ok, Check: check, Detail: fmt.Sprintf(format, args...)})
 }
 
-// Inspect decodes token and checks it against the rules Vonage applies:
-// RS256, application_id, iat not in the future, exp not passed, a lifetime
-// of at most 24 h, a jti, no nbf, and a well-formed acl. The signature is
+// Inspect decodes token and checks it against the rules Vonage applies, and
+// sdkauth's own: RS256, no crit and no repeated member names,
+// application_id, iat not in the future, exp not passed, a lifetime of at
+// most 24 h, a jti, no nbf, and a well-formed acl. The signature is
 // checked only when pub is given, application_id only when appID is.
 // It returns an error only when the token cannot be decoded at all.
 func Inspect(token string, pub *rsa.PublicKey, appID string, now time.Time) (Inspection, error) {
@@ -52,11 +53,22 @@ func Inspect(token string, pub *rsa.PublicKey, appID string, now time.Time) (Ins
 	if len(parts) != 3 {
 		return in, fmt.Errorf("a JWT has three dot-separated parts; this has %d", len(parts))
 	}
-	if err := decodePart(parts[0], &in.Header); err != nil {
+	header, err := decodePart(parts[0], &in.Header)
+	if err != nil {
 		return in, fmt.Errorf("header: %w", err)
 	}
-	if err := decodePart(parts[1], &in.Claims); err != nil {
+	claims, err := decodePart(parts[1], &in.Claims)
+	if err != nil {
 		return in, fmt.Errorf("claims: %w", err)
+	}
+	// sdkauth refuses these before anything else (see checkSegments), and
+	// the map above shows only one copy of a repeated member.
+	if err := checkHeaderJSON(header); err != nil {
+		in.add(false, "strict JSON", "%v", err)
+	} else if err := checkClaimsJSON(claims); err != nil {
+		in.add(false, "strict JSON", "%v", err)
+	} else {
+		in.add(true, "strict JSON", "no crit, no repeated member names")
 	}
 	alg, _ := in.Header["alg"].(string)
 	in.add(alg == "RS256", "alg", "%q (Vonage accepts only RS256)", alg)
@@ -127,15 +139,16 @@ func Inspect(token string, pub *rsa.PublicKey, appID string, now time.Time) (Ins
 	return in, nil
 }
 
-func decodePart(part string, v any) error {
+// decodePart decodes one segment into v and returns its JSON.
+func decodePart(part string, v any) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(part)
 	if err != nil {
-		return errors.New("not base64url")
+		return nil, errors.New("not base64url")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return errors.New("not a JSON object")
+		return nil, errors.New("not a JSON object")
 	}
-	return nil
+	return b, nil
 }
 
 func numericClaim(claims map[string]any, name string) (time.Time, bool) {

@@ -44,6 +44,8 @@ type Verifier struct {
 
 // Verify parses token, checks its RS256 signature against the key named by
 // its kid (or the only key, when there is no kid and exactly one key), and
+// refuses a header or claims set that repeats a member name, a header with
+// crit and a claim name spelled in another case (see checkSegments), and
 // checks the claims: application_id equal to v.ApplicationID, iat present
 // and not more than IssuedAtLeeway in the future, exp present and not
 // passed, exp-iat at most MaxTTL, and jti present. It returns the claims.
@@ -52,6 +54,9 @@ type Verifier struct {
 func (v *Verifier) Verify(token string) (Claims, error) {
 	if len(token) > maxTokenLen {
 		return Claims{}, invalid("token is %d bytes long", len(token))
+	}
+	if err := checkSegments(token); err != nil {
+		return Claims{}, invalid("%v", err)
 	}
 	var wc wireClaims
 	if _, err := rs256Parser.ParseWithClaims(token, &wc, v.keyFor); err != nil {

@@ -87,9 +87,12 @@ func ValidateUsername(field, name string) *sdkauth.FieldError {
 
 // ValidatePassword returns a validation error naming field when password
 // breaks the password policy of NIST SP 800-63B: at least 8 characters, at
-// most 1024 bytes (hashing cost stays bounded), not the username, and not
-// one of the 10,000 most common passwords. Nothing else is asked of it (no
-// composition rules): length and rarity are what resist guessing.
+// most 1024 bytes (hashing cost stays bounded), not the username, not one
+// of the 10,000 most common passwords, and not easy to guess from common
+// passwords, words, names, keyboard patterns, dates and the username, with
+// the variants guessing tools try (auth.PasswordWeakness). Nothing else is
+// asked of it (no composition rules): length and rarity are what resist
+// guessing. The reason never repeats the password.
 func ValidatePassword(field, password, username string) *sdkauth.FieldError {
 	switch {
 	case utf8.RuneCountInString(password) < MinPasswordChars:
@@ -100,6 +103,9 @@ func ValidatePassword(field, password, username string) *sdkauth.FieldError {
 		return &sdkauth.FieldError{Name: field, Reason: "must not be the username"}
 	case auth.IsCommonPassword(password):
 		return &sdkauth.FieldError{Name: field, Reason: "is one of the 10,000 most common passwords; choose one that is harder to guess"}
+	}
+	if why := auth.PasswordWeakness(password, username); why != "" {
+		return &sdkauth.FieldError{Name: field, Reason: why}
 	}
 	return nil
 }

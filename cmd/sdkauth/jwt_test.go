@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sdkauth/sdkauth/internal/jwttest"
 )
 
 func TestJWTCommandMintsAndInspects(t *testing.T) {
@@ -65,6 +69,19 @@ func TestJWTInspectSaysWhatIsWrong(t *testing.T) {
 	tampered := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 	if out, err := s.run("jwt", "inspect", tampered); err == nil || !strings.Contains(out, "FAIL signature") {
 		t.Fatalf("tampered: %v: %s", err, out)
+	}
+	// A crit header or a repeated member, on a token otherwise good and
+	// signed by our key, is named as sdkauth's reason to refuse it.
+	now := time.Now().Unix()
+	claims := fmt.Sprintf(`{"application_id":%q,"iat":%d,"exp":%d,"jti":"0b4a8a7e-3c61-4f4e-9d1b-2a6f7f1c0e31","sub":"new-user","acl":{"paths":{"/*/users/**":{}}}}`, s.AppID, now, now+600)
+	for header, want := range map[string]string{
+		`{"alg":"RS256","typ":"JWT","crit":["unknown-ext"],"unknown-ext":true}`: "crit lists",
+		`{"alg":"RS256","typ":"JWT","typ":"JWT"}`:                               `member "typ" appears twice`,
+	} {
+		out, err := s.run("jwt", "inspect", jwttest.SignRS256(t, s.Key, header, claims))
+		if err == nil || !strings.Contains(out, "FAIL strict JSON") || !strings.Contains(out, want) || !strings.Contains(out, "ok   signature") {
+			t.Fatalf("%s: %v: %s", header, err, out)
+		}
 	}
 	if _, err := s.run("jwt", "inspect", "not-a-jwt"); err == nil || !strings.Contains(err.Error(), "three") {
 		t.Fatalf("garbage: %v", err)
