@@ -27,6 +27,7 @@ const (
 	CodeNotFound            = "not_found"
 	CodePolicyInUse         = "policy_in_use"
 	CodeUnavailable         = "unavailable"
+	CodeRequestTooLarge     = "request_too_large"
 	CodeInternal            = "internal"
 )
 

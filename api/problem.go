@@ -44,6 +44,7 @@ var statusOf = map[string]int{
 	sdkauth.CodeRateLimited:         http.StatusTooManyRequests,
 	sdkauth.CodeProvisioningPending: http.StatusServiceUnavailable,
 	sdkauth.CodeUnavailable:         http.StatusServiceUnavailable,
+	sdkauth.CodeRequestTooLarge:     http.StatusRequestEntityTooLarge,
 	sdkauth.CodeInternal:            http.StatusInternalServerError,
 }
 
