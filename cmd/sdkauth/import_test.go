@@ -98,8 +98,8 @@ func importFile(prefix string, n int, hash string) string {
 func (s *stack) checkNoDuplicates() {
 	s.t.Helper()
 	for what, query := range map[string]string{
-		"users with more than one sign-up record":  "SELECT count(*) FROM (SELECT user_id FROM audit_log WHERE event = 'signup' GROUP BY user_id HAVING count(*) > 1) d",
-		"users with no sign-up record":             "SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.event = 'signup' AND a.user_id = u.id)",
+		"users with more than one sign-up record":   "SELECT count(*) FROM (SELECT user_id FROM audit_log WHERE event = 'signup' GROUP BY user_id HAVING count(*) > 1) d",
+		"users with no sign-up record":              "SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.event = 'signup' AND a.user_id = u.id)",
 		"users with more than one provisioning job": "SELECT count(*) FROM (SELECT user_id FROM provisioning_jobs GROUP BY user_id HAVING count(*) > 1) d",
 		"pending users without a provisioning job":  "SELECT count(*) FROM users u WHERE u.provisioning = 'pending' AND NOT EXISTS (SELECT 1 FROM provisioning_jobs j WHERE j.user_id = u.id)",
 	} {
