@@ -412,3 +412,44 @@ func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 		t.Fatalf("%d users", n)
 	}
 }
+
+func TestConcurrentImportsOfOneFileCreateEachUserOnce(t *testing.T) {
+	s := newStack(t, nil)
+	admin := s.adminAuth("admin")
+	file := importFile("racing-user", 2000, bcryptHash(t, "an imported password"))
+	answers := make([]importResponse, 2)
+	done := make(chan int)
+	for i := range answers {
+		go func() {
+			defer func() { done <- i }()
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/admin/users/import", strings.NewReader(file))
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			req.Header.Set("Authorization", admin)
+			res, err := s.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			if err := json.NewDecoder(res.Body).Decode(&answers[i]); err != nil || res.StatusCode != http.StatusOK {
+				t.Errorf("import %d: %d %v", i, res.StatusCode, err)
+			}
+		}()
+	}
+	<-done
+	<-done
+	for line := range 2000 {
+		a, b := answers[0].Results, answers[1].Results
+		if len(a) != 2000 || len(b) != 2000 {
+			t.Fatalf("%d and %d results", len(a), len(b))
+		}
+		statuses := a[line].Status + "+" + b[line].Status
+		if (statuses != "created+exists" && statuses != "exists+created") || a[line].UserID != b[line].UserID {
+			t.Fatalf("line %d: %+v and %+v", line+1, a[line], b[line])
+		}
+	}
+	if n := s.count("users"); n != 2000 {
+		t.Fatalf("%d users", n)
+	}
+	s.checkNoDuplicates()
+}
