@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -89,7 +88,7 @@ func (h *handlers) adminImportUsers(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), importWorkTimeout)
 	defer cancel()
 	for _, r := range h.Users.Import(ctx, lines) {
-		results = append(results, h.importResult(c, r))
+		results = append(results, newImportResult(r))
 	}
 	slices.SortFunc(results, func(a, b importResult) int { return a.Line - b.Line })
 
@@ -217,15 +216,13 @@ func lineJSONError(err error) error {
 	return jsonError(err)
 }
 
-// importResult renders r; an internal failure is logged, never shown.
-func (h *handlers) importResult(c *gin.Context, r users.ImportResult) importResult {
+// newImportResult renders r. The domain has logged any cause behind r.Err,
+// which is never shown.
+func newImportResult(r users.ImportResult) importResult {
 	res := importResult{Line: r.Line, Username: r.Username, Status: r.Status}
 	if r.Err == nil {
 		res.UserID = r.UserID.String()
 		return res
-	}
-	if r.Err.Code == sdkauth.CodeInternal {
-		slog.ErrorContext(c.Request.Context(), "import line failed", "request_id", requestID(c), "line", r.Line, "err", r.Err)
 	}
 	p := newProblem(r.Err)
 	res.Error = &p

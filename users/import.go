@@ -226,7 +226,7 @@ func (im *importer) hash(ctx context.Context, batch []int) []int {
 		case ctx.Err() != nil:
 			im.fail(i, notImported(ctx.Err()))
 		default:
-			im.fail(i, hashingError(errs[k]).(*sdkauth.Error))
+			im.fail(i, hashingError(errs[k]))
 		}
 	}
 	return ready
@@ -315,7 +315,7 @@ func (im *importer) write(ctx context.Context, batch []int) {
 		case ok:
 			im.res[i].Status, im.res[i].UserID = ImportExists, id
 		default: // taken, then deleted again, while the batch was written
-			im.fail(i, errUsernameTaken().(*sdkauth.Error))
+			im.fail(i, errUsernameTaken())
 		}
 	}
 }
