@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -64,6 +65,14 @@ func (in CreateInput) check() []sdkauth.FieldError {
 	default:
 		if fe := ValidatePassword("password", in.Password, in.Username); fe != nil {
 			fields = append(fields, *fe)
+		}
+	}
+	// Postgres stores no NUL in text, and sees the rest as written.
+	for _, f := range []struct{ name, value string }{
+		{"password_hash", in.PasswordHash}, {"display_name", in.DisplayName}, {"image_url", in.ImageURL}, {"policy", in.Policy},
+	} {
+		if strings.ContainsRune(f.value, 0) || !utf8.ValidString(f.value) {
+			fields = append(fields, sdkauth.FieldError{Name: f.name, Reason: "must be UTF-8 text without NUL characters"})
 		}
 	}
 	return fields

@@ -68,7 +68,11 @@ func (s *Service) Import(ctx context.Context, lines []ImportLine) []ImportResult
 			im.failAll(todo[start:], notImported(err))
 			break
 		}
-		im.write(ctx, im.hash(ctx, todo[start:min(start+importBatch, len(todo))]))
+		batch := todo[start:min(start+importBatch, len(todo))]
+		im.write(ctx, im.hash(ctx, batch))
+		for _, i := range batch {
+			im.hashes[i] = "" // not kept past its batch
+		}
 	}
 	return im.res
 }
@@ -142,7 +146,7 @@ func (im *importer) checkPolicies(ctx context.Context, todo []int) []int {
 	kept := make([]int, 0, len(todo))
 	for _, i := range todo {
 		if !exists[im.policy(i)] {
-			im.fail(i, sdkauth.Invalid(sdkauth.FieldError{Name: "policy", Reason: fmt.Sprintf("no policy is called %q", im.policy(i))}))
+			im.fail(i, errNoPolicy(im.policy(i)))
 			continue
 		}
 		kept = append(kept, i)
@@ -282,10 +286,23 @@ func (im *importer) write(ctx context.Context, batch []int) {
 		}
 		return im.s.audit.RecordManyTx(ctx, q, evs)
 	})
-	for k := range batch {
-		im.hashes[batch[k]] = "" // no longer needed; not kept past the write
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+	case db.IsRowRefused(err) && len(batch) > 1 && ctx.Err() == nil:
+		// A row the checks let through and Postgres refuses (a policy
+		// deleted meanwhile, say) must not sink the rest: halve the batch
+		// until that line stands alone.
+		im.write(ctx, batch[:n/2])
+		im.write(ctx, batch[n/2:])
+		return
+	case db.IsForeignKeyViolation(err): // the policy was deleted since checkPolicies
+		im.fail(batch[0], errNoPolicy(im.policy(batch[0])))
+		return
+	case db.IsRowRefused(err):
+		im.s.log.WarnContext(ctx, "the database refused an imported line", "line", im.lines[batch[0]].Line, "err", err)
+		im.fail(batch[0], sdkauth.Invalid(sdkauth.FieldError{Name: "line", Reason: "was refused by the database"}))
+		return
+	default:
 		im.failAll(batch, im.batchError(ctx, err))
 		return
 	}
@@ -363,4 +380,8 @@ func errNameReserved() *sdkauth.Error {
 		Message: "That username is taken.",
 		Fields:  []sdkauth.FieldError{{Name: "username", Reason: "belonged to a deleted user and stays reserved until every token naming it has expired"}},
 	}
+}
+
+func errNoPolicy(name string) *sdkauth.Error {
+	return sdkauth.Invalid(sdkauth.FieldError{Name: "policy", Reason: fmt.Sprintf("no policy is called %q", name)})
 }

@@ -330,6 +330,7 @@ func TestImportNamesTheFieldOfEveryBadLine(t *testing.T) {
 		{`{"username":"md5-user","password_hash":"5f4dcc3b5aa765d61d8327deb882cf99"}`, "password_hash", "must be a bcrypt"},
 		{`{"username":"number-name","password":"` + secret + `","display_name":7}`, "display_name", "must be a string"},
 		{`{"username":"bad-image","password":"` + secret + `","image_url":"not a url"}`, "image_url", "absolute http or https URL"},
+		{`{"username":"nul-name","password":"` + secret + `","display_name":"a\u0000b"}`, "display_name", "without NUL characters"},
 		{`{"username":"no-policy","password":"` + secret + `","policy":"no-such-policy"}`, "policy", `no policy is called "no-such-policy"`},
 		{`{"username":"deleted-user","password":"` + secret + `"}`, "username", "stays reserved"},
 		{``, "", ""}, // blank lines have no result
