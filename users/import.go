@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,8 +55,10 @@ type ImportResult struct {
 // Every line gets its result whatever happens to the others. A line fails
 // alone with a validation error naming its field (including a username an
 // earlier line already gave and a policy that does not exist),
-// CodeUsernameTaken for a name reserved after a deletion, or CodeUnavailable
-// when the database fails in its batch or ctx ends before it is written.
+// CodeUsernameTaken for a name reserved after a deletion, a validation
+// error naming the line when Postgres refuses its values (the rest of its
+// batch is written without it), or CodeUnavailable when the database fails
+// in its batch or ctx ends before it is written.
 // Clear-text passwords are hashed with argon2id, which is most of the cost
 // of an import that has them; imported hashes are only format-checked.
 func (s *Service) Import(ctx context.Context, lines []ImportLine) []ImportResult {
@@ -254,6 +257,12 @@ func (im *importer) write(ctx context.Context, batch []int) {
 	if len(batch) == 0 {
 		return
 	}
+	// In name order, so that imports naming the same users at once wait
+	// for each other's rows in one order and cannot deadlock.
+	batch = slices.Clone(batch)
+	slices.SortFunc(batch, func(a, b int) int {
+		return strings.Compare(strings.ToLower(im.lines[a].Input.Username), strings.ToLower(im.lines[b].Input.Username))
+	})
 	n := len(batch)
 	p := db.InsertImportedUsersParams{
 		Ids: make([]uuid.UUID, n), Usernames: make([]string, n), PasswordHashes: make([]string, n),
