@@ -38,10 +38,11 @@ bench: build
 	$(GO) build -o bin/sdkauth-bench ./bench
 	./bin/sdkauth-bench -bin bin -out bench/RESULTS.md $(BENCH_FLAGS)
 
-# The Go micro-benchmarks: signers, claims, ACLs, password hashing, rotation.
+# The Go micro-benchmarks: signers, claims, ACLs, password hashing, rotation,
+# the token endpoint and user imports.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth ./db
-	$(GO) test -run '^$$' -bench TokenEndpoint -benchmem ./cmd/sdkauth
+	$(GO) test -run '^$$' -bench 'TokenEndpoint|Import' -benchmem ./cmd/sdkauth
 
 # Regenerates db/*.sql.go from db/queries; the output is committed, so
 # `make test` does not need sqlc.

@@ -115,6 +115,20 @@ func (a *Audit) RecordTx(ctx context.Context, q *db.Queries, ev Event) error {
 	return q.InsertAuditEvent(ctx, a.row(ctx, ev))
 }
 
+// RecordManyTx writes evs through q in one statement, inside the caller's
+// transaction (a batch of an import and its records commit together). It
+// returns the database's error.
+func (a *Audit) RecordManyTx(ctx context.Context, q *db.Queries, evs []Event) error {
+	if a == nil || len(evs) == 0 {
+		return nil
+	}
+	rows := make([]db.InsertAuditEventParams, len(evs))
+	for i, ev := range evs {
+		rows[i] = a.row(ctx, ev)
+	}
+	return q.InsertAuditEventRows(ctx, rowArrays(rows))
+}
+
 // row is ev as stored, with the caller's IP, user agent and actor.
 func (a *Audit) row(ctx context.Context, ev Event) db.InsertAuditEventParams {
 	from := ClientFrom(ctx)

@@ -29,6 +29,11 @@ func newAuditBatcher(pool *pgxpool.Pool) *groupCommit[db.InsertAuditEventParams,
 // flushAudit writes a group as one multi-row INSERT: one round trip, one
 // executor start-up and one commit however many rows there are.
 func flushAudit(pool *pgxpool.Pool, rows []db.InsertAuditEventParams) error {
+	return db.New(pool).InsertAuditEventRows(context.Background(), rowArrays(rows))
+}
+
+// rowArrays turns rows into the column arrays of InsertAuditEventRows.
+func rowArrays(rows []db.InsertAuditEventParams) db.InsertAuditEventRowsParams {
 	n := len(rows)
 	p := db.InsertAuditEventRowsParams{
 		Events: make([]string, n), UserIds: make([]uuid.UUID, n), Usernames: make([]string, n),
@@ -45,5 +50,5 @@ func flushAudit(pool *pgxpool.Pool, rows []db.InsertAuditEventParams) error {
 			p.SessionIds[i] = *r.SessionID
 		}
 	}
-	return db.New(pool).InsertAuditEventRows(context.Background(), p)
+	return p
 }

@@ -70,3 +70,11 @@ func IsForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }
+
+// IsRowRefused reports whether err is Postgres refusing the values of a row
+// (SQLSTATE class 22, data exception, or 23, integrity constraint
+// violation): a fault of the data written, not of the database.
+func IsRowRefused(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23"))
+}

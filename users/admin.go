@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -29,6 +30,27 @@ type CreateInput struct {
 // It returns a validation error naming the field, CodeUsernameTaken, or
 // CodeUnavailable when hashing is saturated.
 func (s *Service) Create(ctx context.Context, in CreateInput) (User, error) {
+	if fields := in.check(); len(fields) > 0 {
+		return User{}, sdkauth.Invalid(fields...)
+	}
+	if _, err := db.New(s.pool).GetUserByUsername(ctx, in.Username); err == nil {
+		return User{}, errUsernameTaken()
+	} else if !db.IsNotFound(err) {
+		return User{}, err
+	}
+	hash := in.PasswordHash
+	if hash == "" {
+		var err error
+		if hash, err = s.hasher.Hash(ctx, in.Password); err != nil {
+			return User{}, hashingError(err)
+		}
+	}
+	return s.create(ctx, in.SignUpInput, hash)
+}
+
+// check returns what is wrong with in, field by field: the rules of
+// Create and Import.
+func (in CreateInput) check() []sdkauth.FieldError {
 	var fields []sdkauth.FieldError
 	if fe := ValidateUsername("username", in.Username); fe != nil {
 		fields = append(fields, *fe)
@@ -45,22 +67,15 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (User, error) {
 			fields = append(fields, *fe)
 		}
 	}
-	if len(fields) > 0 {
-		return User{}, sdkauth.Invalid(fields...)
-	}
-	if _, err := db.New(s.pool).GetUserByUsername(ctx, in.Username); err == nil {
-		return User{}, errUsernameTaken()
-	} else if !db.IsNotFound(err) {
-		return User{}, err
-	}
-	hash := in.PasswordHash
-	if hash == "" {
-		var err error
-		if hash, err = s.hasher.Hash(ctx, in.Password); err != nil {
-			return User{}, hashingError(err)
+	// Postgres stores no NUL in text, and sees the rest as written.
+	for _, f := range []struct{ name, value string }{
+		{"password_hash", in.PasswordHash}, {"display_name", in.DisplayName}, {"image_url", in.ImageURL}, {"policy", in.Policy},
+	} {
+		if strings.ContainsRune(f.value, 0) || !utf8.ValidString(f.value) {
+			fields = append(fields, sdkauth.FieldError{Name: f.name, Reason: "must be UTF-8 text without NUL characters"})
 		}
 	}
-	return s.create(ctx, in.SignUpInput, hash)
+	return fields
 }
 
 // checkImportedHash says what is wrong with an imported password hash, or

@@ -216,7 +216,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	return err
 }
 
-func errUsernameTaken() error {
+func errUsernameTaken() *sdkauth.Error {
 	return &sdkauth.Error{
 		Code:    sdkauth.CodeUsernameTaken,
 		Message: "That username is taken.",
@@ -224,7 +224,7 @@ func errUsernameTaken() error {
 	}
 }
 
-func hashingError(err error) error {
+func hashingError(err error) *sdkauth.Error {
 	return &sdkauth.Error{Code: sdkauth.CodeUnavailable, Message: "The server is busy; try again shortly.", RetryAfter: time.Second, Err: err}
 }
 

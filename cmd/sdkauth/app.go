@@ -120,14 +120,7 @@ func (a *app) checkSchema(ctx context.Context) error {
 // serve runs the HTTP server until ctx ends, then drains it. listening, when
 // not nil, is called once the socket is bound.
 func (a *app) serve(ctx context.Context, listening func(addr string)) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-	}
+	srv := newHTTPServer(a.handler)
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
@@ -154,6 +147,20 @@ func (a *app) serve(ctx context.Context, listening func(addr string)) error {
 		err = e
 	}
 	return err
+}
+
+// newHTTPServer is the server serve runs. Its timeouts suit small
+// requests; the user import, the one route with large bodies and long work,
+// sets its own deadlines for its connection (api's importReadTimeout).
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
 }
 
 func loadPrivateKey(cfg config) (*rsa.PrivateKey, error) {
