@@ -5,8 +5,10 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -129,4 +131,24 @@ func checkClaims(c *Claims) error {
 		return fmt.Errorf("%w: exp is not after iat", ErrIncompleteClaims)
 	}
 	return nil
+}
+
+// TokenKeyID returns the kid in a compact JWT's header, or "" when it has
+// none or the token does not decode. It verifies nothing.
+func TokenKeyID(token string) string {
+	header, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		KID string `json:"kid"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return ""
+	}
+	return h.KID
 }

@@ -39,7 +39,11 @@ type Verifier struct {
 	// those retired recently enough that tokens signed with them may still
 	// be alive.
 	Keys func() []*rsa.PublicKey
-	Now  func() time.Time // nil means time.Now
+	// Unknown, when set, is called with a kid that Keys does not list: a
+	// replica may meet a token of a rotation it has not heard of yet. It may
+	// reload the keys, and reports whether Keys should be asked again.
+	Unknown func(kid string) bool
+	Now     func() time.Time // nil means time.Now
 }
 
 // Verify parses token, checks its RS256 signature against the key named by
@@ -111,12 +115,25 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, errors.New("kid is not a string")
 	}
-	for _, k := range keys {
-		if k != nil && Thumbprint(k) == kid {
+	if k := keyWithID(keys, kid); k != nil {
+		return k, nil
+	}
+	if v.Unknown != nil && v.Keys != nil && v.Unknown(kid) {
+		if k := keyWithID(v.Keys(), kid); k != nil {
 			return k, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown kid %q", kid)
+}
+
+// keyWithID finds the key whose RFC 7638 thumbprint is kid.
+func keyWithID(keys []*rsa.PublicKey, kid string) *rsa.PublicKey {
+	for _, k := range keys {
+		if k != nil && Thumbprint(k) == kid {
+			return k
+		}
+	}
+	return nil
 }
 
 func invalid(format string, args ...any) error {

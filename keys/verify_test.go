@@ -143,3 +143,32 @@ func TestVerifyNoKidSingleKey(t *testing.T) {
 		t.Fatalf("no kid with one key: %v", err)
 	}
 }
+
+// TestVerifyAsksAboutAnUnknownKey: a token signed with a key the verifier
+// does not list yet is accepted once Unknown has reloaded the keys (a
+// rotation this replica has not heard of), and refused when it has not.
+func TestVerifyAsksAboutAnUnknownKey(t *testing.T) {
+	a, b := testKeys(t)
+	m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(b), Now: nowFunc(fixedNow)}
+	tok, _, err := m.UserToken("new-user", DefaultACL(), DefaultTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reloads := range []bool{false, true} {
+		known := []*rsa.PublicKey{&a.PublicKey}
+		var asked []string
+		v := &Verifier{ApplicationID: testAppID, Now: nowFunc(fixedNow),
+			Keys: func() []*rsa.PublicKey { return known },
+			Unknown: func(kid string) bool {
+				asked = append(asked, kid)
+				if reloads {
+					known = append(known, &b.PublicKey)
+				}
+				return reloads
+			}}
+		_, err := v.Verify(tok)
+		if reloads != (err == nil) || len(asked) != 1 || asked[0] != Thumbprint(&b.PublicKey) {
+			t.Errorf("reloads=%v: err %v, asked %v", reloads, err, asked)
+		}
+	}
+}

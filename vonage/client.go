@@ -35,7 +35,7 @@ type Client struct {
 	apiSecret string
 	userAgent string
 	now       func() time.Time
-	refused   func(ctx context.Context) bool
+	refused   func(ctx context.Context, token string) bool
 }
 
 // Option configures a Client.
@@ -58,11 +58,11 @@ func WithBasicAuth(apiKey, apiSecret string) Option {
 }
 
 // WithTokenRefused sets what the client does when Vonage refuses an admin
-// token (401): refused lets the token source catch up with a key rotation
-// (the application's one public key has just been replaced) and reports
-// whether it now signs with another key, in which case the request is sent
-// once more with a fresh token.
-func WithTokenRefused(refused func(ctx context.Context) bool) Option {
+// token (401): refused, given the token Vonage refused, lets the token
+// source catch up with a key rotation (the application's one public key has
+// just been replaced) and reports whether it now signs with another key, in
+// which case the request is sent once more with a fresh token.
+func WithTokenRefused(refused func(ctx context.Context, token string) bool) Option {
 	return func(c *Client) { c.refused = refused }
 }
 
@@ -109,32 +109,32 @@ const (
 // out when out is non-nil. Non-2xx answers become *Error; failures to get
 // an answer become retryable transport errors.
 func (c *Client) do(ctx context.Context, method, target string, auth authKind, in, out any) error {
-	err := c.doOnce(ctx, method, target, auth, in, out)
+	sent, err := c.doOnce(ctx, method, target, auth, in, out)
 	var e *Error
-	if auth == bearerAuth && c.refused != nil && errors.As(err, &e) && e.Status == http.StatusUnauthorized && c.refused(ctx) {
-		return c.doOnce(ctx, method, target, auth, in, out)
+	if auth == bearerAuth && c.refused != nil && errors.As(err, &e) && e.Status == http.StatusUnauthorized && c.refused(ctx, sent) {
+		_, err = c.doOnce(ctx, method, target, auth, in, out)
 	}
 	return err
 }
 
-// doOnce is one attempt of do.
-func (c *Client) doOnce(ctx context.Context, method, target string, auth authKind, in, out any) error {
+// doOnce is one attempt of do; it returns the admin token it sent, if any.
+func (c *Client) doOnce(ctx context.Context, method, target string, auth authKind, in, out any) (token string, err error) {
 	u, err := c.resolve(target)
 	if err != nil {
-		return err
+		return "", err
 	}
 	op := method + " " + u.Path
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("vonage: %s: encoding request: %w", op, err)
+			return token, fmt.Errorf("vonage: %s: encoding request: %w", op, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return fmt.Errorf("vonage: %s: %w", op, err)
+		return token, fmt.Errorf("vonage: %s: %w", op, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
@@ -143,32 +143,32 @@ func (c *Client) doOnce(ctx context.Context, method, target string, auth authKin
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	if err := c.authorize(req, auth); err != nil {
-		return fmt.Errorf("vonage: %s: %w", op, err)
+	if token, err = c.authorize(req, auth); err != nil {
+		return token, fmt.Errorf("vonage: %s: %w", op, err)
 	}
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &transportError{op: op, err: err}
+		return token, &transportError{op: op, err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return &transportError{op: op, err: fmt.Errorf("reading response: %w", err)}
+		return token, &transportError{op: op, err: fmt.Errorf("reading response: %w", err)}
 	}
 	if len(data) > maxBody {
-		return fmt.Errorf("vonage: %s: response body exceeds %d bytes", op, maxBody)
+		return token, fmt.Errorf("vonage: %s: response body exceeds %d bytes", op, maxBody)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newError(resp, data, method, u.Path, c.now())
+		return token, newError(resp, data, method, u.Path, c.now())
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
-		return nil
+		return token, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("vonage: %s: decoding %d response: %w", op, resp.StatusCode, err)
+		return token, fmt.Errorf("vonage: %s: decoding %d response: %w", op, resp.StatusCode, err)
 	}
-	return nil
+	return token, nil
 }
 
 func (c *Client) resolve(target string) (*url.URL, error) {
@@ -191,22 +191,25 @@ func (c *Client) resolve(target string) (*url.URL, error) {
 	return u, nil
 }
 
-func (c *Client) authorize(req *http.Request, auth authKind) error {
+// authorize sets the request's credentials; it returns the admin token it
+// used, if any.
+func (c *Client) authorize(req *http.Request, auth authKind) (string, error) {
 	switch auth {
 	case basicAuth:
 		if c.apiKey == "" || c.apiSecret == "" {
-			return fmt.Errorf("%w: the Applications API needs an API key and secret (WithBasicAuth)", errNoCredentials)
+			return "", fmt.Errorf("%w: the Applications API needs an API key and secret (WithBasicAuth)", errNoCredentials)
 		}
 		req.SetBasicAuth(c.apiKey, c.apiSecret)
+		return "", nil
 	default:
 		if c.token == nil {
-			return fmt.Errorf("%w: the Users API needs a TokenSource", errNoCredentials)
+			return "", fmt.Errorf("%w: the Users API needs a TokenSource", errNoCredentials)
 		}
 		tok, err := c.token()
 		if err != nil {
-			return fmt.Errorf("getting admin token: %w", err)
+			return "", fmt.Errorf("getting admin token: %w", err)
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
+		return tok, nil
 	}
-	return nil
 }

@@ -23,7 +23,10 @@ func TestRefusedTokenIsSentAgainOnceAfterCatchingUp(t *testing.T) {
 		token.Store("old-key-token")
 		var asked atomic.Int32
 		c := New(f.URL, func() (string, error) { return token.Load().(string), nil },
-			WithTokenRefused(func(context.Context) bool {
+			WithTokenRefused(func(_ context.Context, refused string) bool {
+				if refused != "old-key-token" {
+					t.Errorf("refused token %q", refused)
+				}
 				asked.Add(1)
 				if caughtUp {
 					token.Store("new-key-token")

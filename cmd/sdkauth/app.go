@@ -70,7 +70,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		// one: catch up with the rotation (waiting a moment for it to
 		// activate the key) and send again, rather than leave a sign-up
 		// pending.
-		vonage.WithTokenRefused(func(ctx context.Context) bool { return sk.store.CatchUp(ctx, sk.ring, 3*time.Second) }))
+		vonage.WithTokenRefused(func(ctx context.Context, refused string) bool {
+			if keys.TokenKeyID(refused) != sk.ring.KeyID() {
+				return true // the ring switched since that token was minted
+			}
+			return sk.store.CatchUp(ctx, sk.ring, 3*time.Second)
+		}))
 	hasher := auth.NewHasher(auth.Argon2Params{
 		MemoryKiB:   cfg.Argon2MemoryKiB,
 		Iterations:  cfg.Argon2Iterations,
@@ -91,6 +96,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Verifier: &keys.Verifier{
 			ApplicationID: cfg.ApplicationID,
 			Keys:          sk.ring.VerifyKeys,
+			Unknown:       sk.reloadForUnknownKey(),
 		},
 		PublicKeys:     sk.ring.PublicKeys,
 		Logger:         log,

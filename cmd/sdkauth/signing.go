@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,6 +22,25 @@ type signingKeys struct {
 	store *keys.Store
 	ring  *keys.Ring
 	stop  func()
+}
+
+// reloadForUnknownKey returns the Verifier's Unknown hook: a token signed
+// with a key this replica does not know may come from a rotation whose
+// notification has not arrived yet, so the keys are read again, at most once
+// a second (anyone may send a token naming a made-up kid).
+func (k *signingKeys) reloadForUnknownKey() func(kid string) bool {
+	var last atomic.Int64
+	return func(string) bool {
+		now := time.Now().UnixNano()
+		prev := last.Load()
+		if now-prev < int64(time.Second) || !last.CompareAndSwap(prev, now) {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		changed, err := k.store.Load(ctx, k.ring)
+		return err == nil && changed
+	}
 }
 
 // openSigningKeys imports the environment's private key while no key is
