@@ -7,7 +7,7 @@ SQLC_VERSION = v1.31.1
 STATICCHECK_VERSION = v0.8.2
 TEST_FLAGS  ?= -race -count=1 -timeout 15m
 
-.PHONY: all build run test lint generate clean bench bench-go
+.PHONY: all build run test lint generate clean bench bench-go fuzz
 
 all: build
 
@@ -43,6 +43,16 @@ bench: build
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth ./db
 	$(GO) test -run '^$$' -bench 'TokenEndpoint|Import' -benchmem ./cmd/sdkauth
+
+# Runs every fuzz target in turn for FUZZTIME each (make test replays their
+# seed corpora and any failures kept under testdata/fuzz).
+FUZZTIME ?= 2m
+FUZZ_TARGETS = keys:FuzzVerify keys:FuzzVerifySigned keys:FuzzParseACL keys:FuzzNarrow \
+	api:FuzzTokenRequest api:FuzzAdminBody users:FuzzListCursor emulator:FuzzEmulatorInput
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; done
 
 # Regenerates db/*.sql.go from db/queries; the output is committed, so
 # `make test` does not need sqlc.
