@@ -44,6 +44,8 @@ type Deps struct {
 	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For header
 	// names the client (SDKAUTH_TRUSTED_PROXIES); none when empty.
 	TrustedProxies []string
+	// Provisioner lists and retries provisioning jobs.
+	Provisioner *users.Provisioner
 }
 
 const (
@@ -107,6 +109,8 @@ func NewRouter(d Deps) http.Handler {
 	admin.GET("/policies/:name", h.getPolicy)
 	admin.PUT("/policies/:name", h.putPolicy)
 	admin.DELETE("/policies/:name", h.deletePolicy)
+	admin.GET("/provisioning/jobs", h.adminListJobs)
+	admin.POST("/provisioning/jobs/:id/retry", h.adminRetryJob)
 	// Backend services acting for a user need tokens:user, not admin.
 	v1.POST("/admin/users/:id/token", h.admin(auth.ScopeTokensUser), h.adminUserToken)
 	return r
