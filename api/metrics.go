@@ -44,7 +44,7 @@ func NewMetrics(signer string) *Metrics {
 			Name: "sdkauth_token_requests_total", Help: "Token endpoint requests by grant type and outcome (ok or the error code); grant=password outcomes are the login results.",
 		}, []string{"grant", "outcome"}),
 		signups: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sdkauth_signups_total", Help: "Sign-ups by outcome: provisioned, pending (Vonage unreachable) or the error code.",
+			Name: "sdkauth_signups_total", Help: "Sign-ups by outcome: provisioned, pending (Vonage unreachable), failed (refused by Vonage for good) or the error code.",
 		}, []string{"outcome"}),
 	}
 	sign := prometheus.NewHistogram(prometheus.HistogramOpts{

@@ -121,8 +121,9 @@ func (p *Provisioner) Provision(ctx context.Context, row db.User, jobID int64) (
 // the name belongs to someone else and CodeUsernameTaken is returned: for a
 // new user (fresh) the local user and its jobs are removed, so a refused
 // sign-up leaves nothing behind; a user re-created by reconcile is kept,
-// still pending, for a person to sort out. Any other failure is recorded on
-// the job for a retry and returned, with row unchanged.
+// its job failed, for a person to sort out. Any other failure is recorded
+// on the job (see fail) and returned, with row unchanged but for its
+// Provisioning, which is StateFailed once the job has ended.
 func (p *Provisioner) create(ctx context.Context, row db.User, jobID int64, attempts int32, fresh bool) (db.User, error) {
 	failed := func(err error) (db.User, error) {
 		if p.fail(ctx, jobID, JobCreate, attempts, err) {

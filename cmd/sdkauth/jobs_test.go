@@ -238,3 +238,26 @@ func TestARetryAfterHoldOnOneReplicaHoldsTheOther(t *testing.T) {
 		}
 	}
 }
+
+// The new settings are checked with every other one, and every problem is
+// reported at once.
+func TestJobAndRetentionSettingsAreReportedWithTheOthers(t *testing.T) {
+	cfg, err := loadConfig(mapEnv(map[string]string{}), need{})
+	if err != nil || cfg.ProvisioningMaxAttempts != users.DefaultMaxAttempts || cfg.AuditRetention != 90*24*time.Hour {
+		t.Fatalf("defaults: %d attempts, %s retention (%v)", cfg.ProvisioningMaxAttempts, cfg.AuditRetention, err)
+	}
+	cfg, err = loadConfig(mapEnv(map[string]string{"SDKAUTH_PROVISIONING_MAX_ATTEMPTS": "5", "SDKAUTH_AUDIT_RETENTION": "720h"}), need{})
+	if err != nil || cfg.ProvisioningMaxAttempts != 5 || cfg.AuditRetention != 30*24*time.Hour {
+		t.Fatalf("set: %d attempts, %s retention (%v)", cfg.ProvisioningMaxAttempts, cfg.AuditRetention, err)
+	}
+	_, err = loadConfig(mapEnv(map[string]string{
+		"SDKAUTH_PROVISIONING_MAX_ATTEMPTS": "0",
+		"SDKAUTH_AUDIT_RETENTION":           "90d",
+		"SDKAUTH_LOG_LEVEL":                 "loud",
+	}), need{})
+	for _, want := range []string{"SDKAUTH_PROVISIONING_MAX_ATTEMPTS", "SDKAUTH_AUDIT_RETENTION: \"90d\" is not a duration", "SDKAUTH_LOG_LEVEL"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("configuration error %v lacks %s", err, want)
+		}
+	}
+}
