@@ -51,7 +51,8 @@ type Provisioner struct {
 }
 
 // DefaultMaxAttempts is how many times a job is tried before it ends as
-// failed, unless configured: with the backoff's 5-minute cap, about an hour.
+// failed, unless configured: with the backoff's 5-minute cap, about 45
+// minutes of trying.
 const DefaultMaxAttempts = 20
 
 // ProvisionerConfig is what a Provisioner is built from.
