@@ -64,8 +64,9 @@ func (h *handlers) adminListJobs(c *gin.Context) {
 	writeJSON(c, http.StatusOK, "application/json", body)
 }
 
-// adminRetryJob makes a failed job due now and pending again; the answer is
-// the job as it is then (already gone, 404, when the worker was quicker).
+// adminRetryJob makes a failed job due now and pending again, and answers
+// with the job as the retry left it; a job that has succeeded since is gone
+// (404).
 func (h *handlers) adminRetryJob(c *gin.Context) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {

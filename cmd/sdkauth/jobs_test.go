@@ -137,7 +137,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 	for _, j := range failed {
 		path := fmt.Sprintf("/v1/admin/provisioning/jobs/%d/retry", int64(j["id"].(float64)))
 		r := s.do(http.MethodPost, path, "", nil, "Authorization", admin)
-		if r.Status == http.StatusOK && r.JSON(t)["state"] != "pending" || r.Status != http.StatusOK && r.Status != http.StatusNotFound {
+		if got := r.JSON(t); r.Status != http.StatusOK || got["state"] != "pending" || got["attempts"] != 0.0 || got["run_at"] == nil {
 			t.Fatalf("retry: %d %s", r.Status, r.Body)
 		}
 	}
