@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,32 +99,45 @@ func (h *handlers) adminListUsers(c *gin.Context) {
 	body := struct {
 		Users      []*userBody `json:"users"`
 		NextCursor *string     `json:"next_cursor"`
-	}{Users: make([]*userBody, 0, len(page.Users))}
+	}{Users: make([]*userBody, 0, len(page.Users)), NextCursor: linkNext(c, page.NextCursor)}
 	for _, u := range page.Users {
 		body.Users = append(body.Users, newUserBody(u))
-	}
-	if page.NextCursor != "" {
-		body.NextCursor = &page.NextCursor
-		next := *c.Request.URL
-		q := next.Query()
-		q.Set("cursor", page.NextCursor)
-		next.RawQuery = q.Encode()
-		c.Header("Link", "<"+next.RequestURI()+`>; rel="next"`)
 	}
 	writeJSON(c, http.StatusOK, "application/json", body)
 }
 
+// pageSize reads page_size (20 when absent), appending to bad unless it is
+// an integer from 1 to 100.
+func pageSize(q url.Values, bad *[]sdkauth.FieldError) int {
+	s := q.Get("page_size")
+	if s == "" {
+		return 20
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 100 {
+		*bad = append(*bad, sdkauth.FieldError{Name: "page_size", Reason: "must be an integer from 1 to 100"})
+	}
+	return n
+}
+
+// linkNext points a Link header (rel="next") at the page after this one,
+// and returns the cursor for the body's next_cursor: nil on the last page.
+func linkNext(c *gin.Context, cursor string) *string {
+	if cursor == "" {
+		return nil
+	}
+	next := *c.Request.URL
+	q := next.Query()
+	q.Set("cursor", cursor)
+	next.RawQuery = q.Encode()
+	c.Header("Link", "<"+next.RequestURI()+`>; rel="next"`)
+	return &cursor
+}
+
 // listParams reads and checks the list query, naming any bad parameter.
 func listParams(q url.Values) (users.ListParams, error) {
-	p := users.ListParams{PageSize: 20, Cursor: q.Get("cursor"), UsernamePrefix: q.Get("username"), Provisioning: q.Get("provisioning")}
 	var bad []sdkauth.FieldError
-	if s := q.Get("page_size"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			bad = append(bad, sdkauth.FieldError{Name: "page_size", Reason: "must be an integer from 1 to 100"})
-		}
-		p.PageSize = n
-	}
+	p := users.ListParams{PageSize: pageSize(q, &bad), Cursor: q.Get("cursor"), UsernamePrefix: q.Get("username"), Provisioning: q.Get("provisioning")}
 	switch strings.ToLower(q.Get("order")) {
 	case "", "asc":
 	case "desc":
@@ -131,10 +145,8 @@ func listParams(q url.Values) (users.ListParams, error) {
 	default:
 		bad = append(bad, sdkauth.FieldError{Name: "order", Reason: "must be asc or desc"})
 	}
-	switch p.Provisioning {
-	case "", users.StatePending, users.StateProvisioned, users.StateDeprovisioning:
-	default:
-		bad = append(bad, sdkauth.FieldError{Name: "provisioning", Reason: "must be pending, provisioned or deprovisioning"})
+	if p.Provisioning != "" && !slices.Contains(users.States, p.Provisioning) {
+		bad = append(bad, sdkauth.FieldError{Name: "provisioning", Reason: "must be pending, provisioned, deprovisioning or failed"})
 	}
 	if s := q.Get("disabled"); s != "" {
 		b, err := strconv.ParseBool(s)

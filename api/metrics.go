@@ -44,7 +44,7 @@ func NewMetrics(signer string) *Metrics {
 			Name: "sdkauth_token_requests_total", Help: "Token endpoint requests by grant type and outcome (ok or the error code); grant=password outcomes are the login results.",
 		}, []string{"grant", "outcome"}),
 		signups: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sdkauth_signups_total", Help: "Sign-ups by outcome: provisioned, pending (Vonage unreachable) or the error code.",
+			Name: "sdkauth_signups_total", Help: "Sign-ups by outcome: provisioned, pending (Vonage unreachable), failed (refused by Vonage for good) or the error code.",
 		}, []string{"outcome"}),
 	}
 	sign := prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -67,7 +67,8 @@ func (m *Metrics) WatchProvisioning(stats func(context.Context) (users.Stats, er
 }
 
 var (
-	provDepth    = prometheus.NewDesc("sdkauth_provisioning_queue_depth", "Jobs waiting in the provisioning outbox (all replicas).", nil, nil)
+	provDepth    = prometheus.NewDesc("sdkauth_provisioning_queue_depth", "Jobs waiting in the provisioning outbox to be tried (all replicas).", nil, nil)
+	provFailed   = prometheus.NewDesc("sdkauth_provisioning_failed_jobs", "Provisioning jobs that ended as failed and wait to be retried (all replicas).", nil, nil)
 	provOldest   = prometheus.NewDesc("sdkauth_provisioning_oldest_job_age_seconds", "Age of the oldest waiting provisioning job.", nil, nil)
 	provAttempts = prometheus.NewDesc("sdkauth_provisioning_attempts_total", "Calls to Vonage this process made for provisioning jobs.", nil, nil)
 	provDone     = prometheus.NewDesc("sdkauth_provisioning_succeeded_total", "Provisioning jobs this process completed.", nil, nil)
@@ -79,7 +80,7 @@ type provisioningCollector struct {
 }
 
 func (c *provisioningCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{provDepth, provOldest, provAttempts, provDone, provFailures} {
+	for _, d := range []*prometheus.Desc{provDepth, provFailed, provOldest, provAttempts, provDone, provFailures} {
 		ch <- d
 	}
 }
@@ -93,6 +94,7 @@ func (c *provisioningCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(provDepth, prometheus.GaugeValue, float64(s.Depth))
+	ch <- prometheus.MustNewConstMetric(provFailed, prometheus.GaugeValue, float64(s.FailedJobs))
 	ch <- prometheus.MustNewConstMetric(provOldest, prometheus.GaugeValue, s.OldestAge.Seconds())
 	ch <- prometheus.MustNewConstMetric(provAttempts, prometheus.CounterValue, float64(s.Attempts))
 	ch <- prometheus.MustNewConstMetric(provDone, prometheus.CounterValue, float64(s.Succeeded))

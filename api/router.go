@@ -49,6 +49,8 @@ type Deps struct {
 	// does for Postgres) and returns the unavailable error to answer instead
 	// of a 500; nil recognises nothing.
 	Outage func(error) *sdkauth.Error
+	// Provisioner lists and retries provisioning jobs.
+	Provisioner *users.Provisioner
 }
 
 const (
@@ -113,6 +115,8 @@ func NewRouter(d Deps) http.Handler {
 	admin.GET("/policies/:name", h.getPolicy)
 	admin.PUT("/policies/:name", h.putPolicy)
 	admin.DELETE("/policies/:name", h.deletePolicy)
+	admin.GET("/provisioning/jobs", h.adminListJobs)
+	admin.POST("/provisioning/jobs/:id/retry", h.adminRetryJob)
 	// Backend services acting for a user need tokens:user, not admin.
 	v1.POST("/admin/users/:id/token", h.admin(auth.ScopeTokensUser), h.adminUserToken)
 	return r

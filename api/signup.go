@@ -19,7 +19,8 @@ type signupRequest struct {
 
 // signup creates a user, provisions its Vonage user and starts a session:
 // 201 with a token response, or 202 with the user and a refresh token (no
-// access token) while Vonage cannot be reached.
+// access token) while Vonage cannot be reached (or, provisioning "failed",
+// has refused the user until an admin retries it).
 func (h *handlers) signup(c *gin.Context) {
 	var result string // "" = the error code fail recorded
 	defer func() { h.Metrics.countSignup(c, result) }()
@@ -45,7 +46,7 @@ func (h *handlers) signup(c *gin.Context) {
 		return
 	}
 	if u.Provisioning != users.StateProvisioned {
-		result = users.StatePending
+		result = u.Provisioning // pending, or failed when Vonage refused the user for good
 		c.Header("Retry-After", strconv.Itoa(2))
 		writeToken(c, http.StatusAccepted, tokenBody{RefreshToken: refresh, User: newUserBody(u)})
 		return

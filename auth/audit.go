@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,6 +39,8 @@ const (
 	EventClientSecretRotated = "client_secret_rotated"
 	EventClientDeleted       = "client_deleted"
 	EventClientAuthFailed    = "client_auth_failed"
+	// A failed provisioning job put back in line (admin API or reconcile).
+	EventProvisioningJobRetried = "provisioning_job_retried"
 )
 
 // Reasons a password check failed, as stored in audit_log.reason. The
@@ -150,4 +153,43 @@ func optionalID(id uuid.UUID) *uuid.UUID {
 		return nil
 	}
 	return &id
+}
+
+// Retention says which audit rows Sweep deletes and how.
+type Retention struct {
+	// Keep is how long rows are kept (SDKAUTH_AUDIT_RETENTION).
+	Keep time.Duration
+	// Batch is how many rows one DELETE removes (1000), each in its own
+	// short transaction, so no lock is held for long.
+	Batch int
+	// MaxBatches bounds one Sweep (100); a longer backlog is left for the
+	// next sweep, a minute later.
+	MaxBatches int
+}
+
+// Sweep deletes audit rows older than r.Keep, in batches, and returns how
+// many it deleted. It returns the database's error, with the count so far.
+func (a *Audit) Sweep(ctx context.Context, r Retention) (int64, error) {
+	if r.Batch <= 0 {
+		r.Batch = 1000
+	}
+	if r.MaxBatches <= 0 {
+		r.MaxBatches = 100
+	}
+	cutoff := time.Now().Add(-r.Keep)
+	since := time.Time{} // the BRIN scan starts where the last batch ended
+	var total int64
+	q := db.New(a.pool)
+	for range r.MaxBatches {
+		res, err := q.SweepAuditLog(ctx, db.SweepAuditLogParams{Since: since, Cutoff: cutoff, MaxRows: int32(r.Batch)})
+		if err != nil {
+			return total, err
+		}
+		total += res.Deleted
+		if res.Deleted < int64(r.Batch) {
+			break
+		}
+		since = res.Newest
+	}
+	return total, nil
 }

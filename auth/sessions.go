@@ -86,8 +86,9 @@ type Refreshed struct {
 
 // Refresh rotates a refresh token. A token presented again within the grace
 // window gets a fresh token in the same session; after it, the whole session
-// is revoked. A user still waiting for provisioning gets
-// CodeProvisioningPending and the token is not consumed.
+// is revoked. A user still waiting for provisioning (or whose provisioning
+// failed, until an admin retries it) gets CodeProvisioningPending and the
+// token is not consumed.
 //
 // authorize, when not nil, sees the user and the user's policy row before
 // the token rotates, inside the rotation's transaction; its error is
@@ -241,7 +242,7 @@ func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, next
 			!row.Now.Before(row.RefreshedAt.Add(s.cfg.Idle)),
 			row.User.Disabled:
 			return errInvalidGrant()
-		case row.User.Provisioning == "pending":
+		case row.User.Provisioning == "pending" || row.User.Provisioning == "failed":
 			return &sdkauth.Error{Code: sdkauth.CodeProvisioningPending, Message: "The user is still being set up at Vonage; try again shortly.", RetryAfter: 2 * time.Second}
 		case row.RotatedAt != nil && row.Now.Sub(*row.RotatedAt) > s.cfg.Grace:
 			reused = true

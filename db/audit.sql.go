@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -135,6 +136,44 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 		return nil, err
 	}
 	return items, nil
+}
+
+const sweepAuditLog = `-- name: SweepAuditLog :one
+WITH doomed AS (
+    SELECT o.id FROM audit_log o
+    WHERE o.at < $2::timestamptz AND o.at >= $1::timestamptz
+    LIMIT $3
+), gone AS (
+    DELETE FROM audit_log a
+    USING doomed d
+    WHERE a.id = d.id
+    RETURNING a.at AS deleted_at
+)
+SELECT count(*)::bigint AS deleted, COALESCE(max(g.deleted_at), $1::timestamptz)::timestamptz AS newest FROM gone g
+`
+
+type SweepAuditLogParams struct {
+	Since   time.Time
+	Cutoff  time.Time
+	MaxRows int32
+}
+
+type SweepAuditLogRow struct {
+	Deleted int64
+	Newest  time.Time
+}
+
+// SweepAuditLog deletes up to max_rows audit rows from before cutoff and at
+// or after since, in its own short transaction, and returns how many went
+// and the time of the newest: Audit.Sweep repeats it with since moved up,
+// so each batch's range scan of the BRIN index on at skips the pages the
+// batches before it emptied. Rows are deleted by id, so each statement
+// locks only the rows it removes.
+func (q *Queries) SweepAuditLog(ctx context.Context, arg SweepAuditLogParams) (SweepAuditLogRow, error) {
+	row := q.db.QueryRow(ctx, sweepAuditLog, arg.Since, arg.Cutoff, arg.MaxRows)
+	var i SweepAuditLogRow
+	err := row.Scan(&i.Deleted, &i.Newest)
+	return i, err
 }
 
 const userSignedUpHere = `-- name: UserSignedUpHere :one

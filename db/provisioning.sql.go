@@ -18,14 +18,16 @@ SET run_at = now() + make_interval(secs => $1::float8),
 WHERE id IN (
     SELECT j.id FROM provisioning_jobs j
     WHERE j.run_at <= now()
+      AND j.state = 'pending'
       AND NOT EXISTS (
-          SELECT 1 FROM provisioning_jobs o WHERE o.user_id = j.user_id AND o.id < j.id
+          SELECT 1 FROM provisioning_jobs o
+          WHERE o.user_id = j.user_id AND o.id < j.id AND o.state = 'pending'
       )
     ORDER BY j.run_at, j.id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at
+RETURNING id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at, state, failed_at
 `
 
 type ClaimProvisioningJobsParams struct {
@@ -38,6 +40,9 @@ type ClaimProvisioningJobsParams struct {
 // replica claims them while they run, and a crashed worker's jobs come due
 // again when the lease ends. Only the oldest job of each user is eligible,
 // so a user's jobs run in order. SKIP LOCKED lets replicas claim side by side.
+// A failed job is never due and holds back no later job of its user: every
+// job reads the user as it is when it runs, so a later one never depends on
+// an earlier one having succeeded.
 func (q *Queries) ClaimProvisioningJobs(ctx context.Context, arg ClaimProvisioningJobsParams) ([]ProvisioningJob, error) {
 	rows, err := q.db.Query(ctx, claimProvisioningJobs, arg.LeaseSeconds, arg.MaxJobs)
 	if err != nil {
@@ -57,6 +62,8 @@ func (q *Queries) ClaimProvisioningJobs(ctx context.Context, arg ClaimProvisioni
 			&i.LastError,
 			&i.CreatedAt,
 			&i.LastAttemptAt,
+			&i.State,
+			&i.FailedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -120,8 +127,70 @@ func (q *Queries) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
+const failProvisioningJob = `-- name: FailProvisioningJob :exec
+WITH job AS (
+    UPDATE provisioning_jobs
+    SET attempts = attempts + 1,
+        state = 'failed',
+        failed_at = now(),
+        last_error = $1
+    WHERE provisioning_jobs.id = $2
+    RETURNING provisioning_jobs.user_id, provisioning_jobs.kind
+)
+UPDATE users
+SET provisioning = 'failed', updated_at = now()
+FROM job
+WHERE users.id = job.user_id AND job.kind = 'create' AND users.provisioning = 'pending'
+`
+
+type FailProvisioningJobParams struct {
+	LastError string
+	ID        int64
+}
+
+// FailProvisioningJob ends a job that will not succeed by being retried: it
+// stays, failed, with its last error, and is not claimed until retried. A
+// create job's user, still pending, shows the failure too; one statement
+// does both, so no reader sees one without the other.
+func (q *Queries) FailProvisioningJob(ctx context.Context, arg FailProvisioningJobParams) error {
+	_, err := q.db.Exec(ctx, failProvisioningJob, arg.LastError, arg.ID)
+	return err
+}
+
+const getProvisioningJob = `-- name: GetProvisioningJob :one
+SELECT j.id, j.user_id, j.kind, j.payload, j.attempts, j.run_at, j.last_error, j.created_at, j.last_attempt_at, j.state, j.failed_at, COALESCE(u.username, j.payload->>'username', '')::text AS username
+FROM provisioning_jobs j
+LEFT JOIN users u ON u.id = j.user_id
+WHERE j.id = $1
+`
+
+type GetProvisioningJobRow struct {
+	ProvisioningJob ProvisioningJob
+	Username        string
+}
+
+func (q *Queries) GetProvisioningJob(ctx context.Context, id int64) (GetProvisioningJobRow, error) {
+	row := q.db.QueryRow(ctx, getProvisioningJob, id)
+	var i GetProvisioningJobRow
+	err := row.Scan(
+		&i.ProvisioningJob.ID,
+		&i.ProvisioningJob.UserID,
+		&i.ProvisioningJob.Kind,
+		&i.ProvisioningJob.Payload,
+		&i.ProvisioningJob.Attempts,
+		&i.ProvisioningJob.RunAt,
+		&i.ProvisioningJob.LastError,
+		&i.ProvisioningJob.CreatedAt,
+		&i.ProvisioningJob.LastAttemptAt,
+		&i.ProvisioningJob.State,
+		&i.ProvisioningJob.FailedAt,
+		&i.Username,
+	)
+	return i, err
+}
+
 const listProvisioningJobs = `-- name: ListProvisioningJobs :many
-SELECT id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at FROM provisioning_jobs ORDER BY id
+SELECT id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at, state, failed_at FROM provisioning_jobs ORDER BY id
 `
 
 func (q *Queries) ListProvisioningJobs(ctx context.Context) ([]ProvisioningJob, error) {
@@ -143,6 +212,8 @@ func (q *Queries) ListProvisioningJobs(ctx context.Context) ([]ProvisioningJob, 
 			&i.LastError,
 			&i.CreatedAt,
 			&i.LastAttemptAt,
+			&i.State,
+			&i.FailedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -154,21 +225,94 @@ func (q *Queries) ListProvisioningJobs(ctx context.Context) ([]ProvisioningJob, 
 	return items, nil
 }
 
+const listProvisioningJobsPage = `-- name: ListProvisioningJobsPage :many
+SELECT j.id, j.user_id, j.kind, j.payload, j.attempts, j.run_at, j.last_error, j.created_at, j.last_attempt_at, j.state, j.failed_at, COALESCE(u.username, j.payload->>'username', '')::text AS username
+FROM provisioning_jobs j
+LEFT JOIN users u ON u.id = j.user_id
+WHERE j.id > $1
+  AND ($2::text IS NULL OR j.state = $2::text)
+ORDER BY j.id
+LIMIT $3
+`
+
+type ListProvisioningJobsPageParams struct {
+	AfterID int64
+	State   *string
+	MaxRows int32
+}
+
+type ListProvisioningJobsPageRow struct {
+	ProvisioningJob ProvisioningJob
+	Username        string
+}
+
+// ListProvisioningJobsPage pages through jobs by id (the order they were
+// queued), optionally of one state, with the name of the user each is for:
+// the user's, or for a deleted user's delete job the name it carries.
+func (q *Queries) ListProvisioningJobsPage(ctx context.Context, arg ListProvisioningJobsPageParams) ([]ListProvisioningJobsPageRow, error) {
+	rows, err := q.db.Query(ctx, listProvisioningJobsPage, arg.AfterID, arg.State, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListProvisioningJobsPageRow
+	for rows.Next() {
+		var i ListProvisioningJobsPageRow
+		if err := rows.Scan(
+			&i.ProvisioningJob.ID,
+			&i.ProvisioningJob.UserID,
+			&i.ProvisioningJob.Kind,
+			&i.ProvisioningJob.Payload,
+			&i.ProvisioningJob.Attempts,
+			&i.ProvisioningJob.RunAt,
+			&i.ProvisioningJob.LastError,
+			&i.ProvisioningJob.CreatedAt,
+			&i.ProvisioningJob.LastAttemptAt,
+			&i.ProvisioningJob.State,
+			&i.ProvisioningJob.FailedAt,
+			&i.Username,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const markUserPendingAgain = `-- name: MarkUserPendingAgain :exec
+UPDATE users SET provisioning = 'pending', updated_at = now()
+WHERE id = $1 AND provisioning = 'failed'
+`
+
+// MarkUserPendingAgain shows a user whose failed create job is retried as
+// waiting again.
+func (q *Queries) MarkUserPendingAgain(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, markUserPendingAgain, id)
+	return err
+}
+
 const provisioningQueueStats = `-- name: ProvisioningQueueStats :one
-SELECT count(*)::bigint AS depth,
-       COALESCE(EXTRACT(EPOCH FROM (now() - min(created_at))), 0)::float8 AS oldest_age_seconds
+SELECT count(*) FILTER (WHERE state = 'pending')::bigint AS depth,
+       COALESCE(EXTRACT(EPOCH FROM (now() - min(created_at) FILTER (WHERE state = 'pending'))), 0)::float8 AS oldest_age_seconds,
+       count(*) FILTER (WHERE state = 'failed')::bigint AS failed
 FROM provisioning_jobs
 `
 
 type ProvisioningQueueStatsRow struct {
 	Depth            int64
 	OldestAgeSeconds float64
+	Failed           int64
 }
 
+// ProvisioningQueueStats counts the jobs still being tried (and the age of
+// the oldest) apart from the failed ones, which wait for a person.
 func (q *Queries) ProvisioningQueueStats(ctx context.Context) (ProvisioningQueueStatsRow, error) {
 	row := q.db.QueryRow(ctx, provisioningQueueStats)
 	var i ProvisioningQueueStatsRow
-	err := row.Scan(&i.Depth, &i.OldestAgeSeconds)
+	err := row.Scan(&i.Depth, &i.OldestAgeSeconds, &i.Failed)
 	return i, err
 }
 
@@ -186,7 +330,47 @@ type RecordProvisioningFailureParams struct {
 	ID           int64
 }
 
+// RecordProvisioningFailure puts a failed attempt's job back in line, to
+// run again after delay_seconds.
 func (q *Queries) RecordProvisioningFailure(ctx context.Context, arg RecordProvisioningFailureParams) error {
 	_, err := q.db.Exec(ctx, recordProvisioningFailure, arg.DelaySeconds, arg.LastError, arg.ID)
 	return err
+}
+
+const retryProvisioningJob = `-- name: RetryProvisioningJob :one
+UPDATE provisioning_jobs
+SET state = 'pending',
+    attempts = 0,
+    run_at = now() + make_interval(secs => $1::float8),
+    failed_at = NULL
+WHERE id = $2 AND state = 'failed'
+RETURNING id, user_id, kind, payload, attempts, run_at, last_error, created_at, last_attempt_at, state, failed_at
+`
+
+type RetryProvisioningJobParams struct {
+	DelaySeconds float64
+	ID           int64
+}
+
+// RetryProvisioningJob puts a failed job back in line, due after
+// delay_seconds, with a fresh count of attempts. A job that is not failed
+// (pending, running or gone) is left alone and no row is returned: a retry
+// never makes a job that another worker holds due a second time.
+func (q *Queries) RetryProvisioningJob(ctx context.Context, arg RetryProvisioningJobParams) (ProvisioningJob, error) {
+	row := q.db.QueryRow(ctx, retryProvisioningJob, arg.DelaySeconds, arg.ID)
+	var i ProvisioningJob
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Kind,
+		&i.Payload,
+		&i.Attempts,
+		&i.RunAt,
+		&i.LastError,
+		&i.CreatedAt,
+		&i.LastAttemptAt,
+		&i.State,
+		&i.FailedAt,
+	)
+	return i, err
 }

@@ -49,6 +49,8 @@ type ProvisioningJob struct {
 	LastError     string
 	CreatedAt     time.Time
 	LastAttemptAt *time.Time
+	State         string
+	FailedAt      *time.Time
 }
 
 type RateLimit struct {
@@ -91,6 +93,11 @@ type SigningKey struct {
 	CreatedAt   time.Time
 	ActivatedAt *time.Time
 	ExpiresAt   *time.Time
+}
+
+type UpstreamHold struct {
+	Upstream string
+	Until    time.Time
 }
 
 type User struct {

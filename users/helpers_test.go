@@ -69,7 +69,7 @@ func newEnv(t testing.TB, hashing auth.Argon2Params, throttle *auth.ThrottleConf
 	pool := dbtest.New(t)
 	log := slog.New(slog.DiscardHandler)
 	audit := auth.NewAudit(pool, log)
-	prov := users.NewProvisioner(pool, client, 2*time.Second, log, audit)
+	prov := users.NewProvisioner(users.ProvisionerConfig{Pool: pool, Vonage: client, Timeout: 2 * time.Second, Log: log, Audit: audit})
 	var th *auth.Throttle
 	if throttle != nil {
 		th = auth.NewThrottle(pool, *throttle)
@@ -95,6 +95,16 @@ func (e *env) count(t testing.TB, table string) int {
 	t.Helper()
 	var n int
 	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// pendingJobs returns the number of jobs still being tried.
+func (e *env) pendingJobs(t testing.TB) int {
+	t.Helper()
+	var n int
+	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM provisioning_jobs WHERE state = 'pending'").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -25,8 +25,8 @@ type deletePayload struct {
 // Run carries out one claimed job. Every job reads the user's state when it
 // runs rather than when it was queued, so a retried or late job sends what
 // is true now, and a job for a user deleted since is simply done. Failures
-// are recorded on the job, which is retried with backoff; Run returns them
-// for the caller's logs.
+// are recorded on the job (see fail), which is retried with backoff or ends
+// as failed; Run returns them for the caller's logs.
 func (p *Provisioner) Run(ctx context.Context, job db.ProvisioningJob) error {
 	switch job.Kind {
 	case JobCreate:
@@ -36,7 +36,7 @@ func (p *Provisioner) Run(ctx context.Context, job db.ProvisioningJob) error {
 	case JobDelete:
 		return p.runDelete(ctx, job)
 	}
-	err := fmt.Errorf("unknown job kind %q", job.Kind)
+	err := permanentError{fmt.Errorf("unknown job kind %q", job.Kind)}
 	p.fail(ctx, job.ID, job.Kind, job.Attempts, err)
 	return err
 }
@@ -66,11 +66,11 @@ func (p *Provisioner) runUpdate(ctx context.Context, job db.ProvisioningJob) err
 		return p.complete(ctx, job.ID)
 	}
 	if err == nil {
-		err = p.gate()
+		err = p.gate(ctx)
 	}
 	if err == nil {
 		_, err = p.vonage.UpdateUser(ctx, *row.VonageUserID, vonage.UserUpdate{DisplayName: &row.DisplayName, ImageURL: &row.ImageUrl})
-		p.observe(err)
+		p.observe(ctx, err)
 	}
 	if vonage.IsNotFound(err) {
 		p.log.WarnContext(ctx, "the Vonage user was deleted behind our back; `sdkauth users reconcile --fix` re-creates it",
@@ -90,14 +90,14 @@ func (p *Provisioner) runUpdate(ctx context.Context, job db.ProvisioningJob) err
 func (p *Provisioner) runDelete(ctx context.Context, job db.ProvisioningJob) error {
 	var pl deletePayload
 	if err := json.Unmarshal(job.Payload, &pl); err != nil {
-		err = fmt.Errorf("delete job payload: %w", err)
+		err = permanentError{fmt.Errorf("delete job payload: %w", err)}
 		p.fail(ctx, job.ID, job.Kind, job.Attempts, err)
 		return err
 	}
-	err := p.gate()
+	err := p.gate(ctx)
 	if err == nil {
 		err = p.deleteRemote(ctx, job, pl)
-		p.observe(err)
+		p.observe(ctx, err)
 	}
 	if err != nil && !vonage.IsNotFound(err) {
 		p.fail(ctx, job.ID, job.Kind, job.Attempts, err)
@@ -111,7 +111,7 @@ func (p *Provisioner) deleteRemote(ctx context.Context, job db.ProvisioningJob, 
 		return p.vonage.DeleteUser(ctx, pl.VonageUserID)
 	}
 	if pl.Username == "" {
-		return errors.New("delete job names neither a Vonage user nor a username")
+		return permanentError{errors.New("delete job names neither a Vonage user nor a username")}
 	}
 	remote, err := p.findByName(ctx, pl.Username)
 	if err != nil {

@@ -32,10 +32,13 @@ func (m *metrics) failed(kind string) {
 // Stats describes the provisioning outbox: the queue, shared by every
 // replica, and this process's counters since it started.
 type Stats struct {
-	// Depth is how many jobs wait in the outbox (all replicas).
+	// Depth is how many jobs wait in the outbox to be tried (all replicas).
 	Depth int64
-	// OldestAge is how long the oldest waiting job has waited.
+	// OldestAge is how long the oldest of them has waited.
 	OldestAge time.Duration
+	// FailedJobs is how many jobs have ended as failed and wait for a
+	// person to retry them (all replicas).
+	FailedJobs int64
 	// Attempts is how many job attempts this process sent to Vonage (one
 	// attempt may take two calls: a look-up and the change).
 	Attempts int64
@@ -52,10 +55,11 @@ func (p *Provisioner) Stats(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	return Stats{
-		Depth:     row.Depth,
-		OldestAge: time.Duration(row.OldestAgeSeconds * float64(time.Second)),
-		Attempts:  p.metrics.attempts.Load(),
-		Succeeded: p.metrics.succeeded.Load(),
+		Depth:      row.Depth,
+		OldestAge:  time.Duration(row.OldestAgeSeconds * float64(time.Second)),
+		FailedJobs: row.Failed,
+		Attempts:   p.metrics.attempts.Load(),
+		Succeeded:  p.metrics.succeeded.Load(),
 		Failures: map[string]int64{
 			JobCreate: p.metrics.create.Load(),
 			JobUpdate: p.metrics.update.Load(),

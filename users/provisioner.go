@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sync/atomic"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,26 +32,51 @@ const OwnerKey = "sdkauth_user_id"
 
 // Provisioner carries local user changes to the Vonage Users API through the
 // provisioning outbox. It never holds a transaction open across an upstream
-// call. When Vonage answers with Retry-After, the Provisioner makes no call
-// at all until that time has passed (Vonage's limits are per account, not
-// per user), and the job that got the answer waits at least as long.
+// call. When Vonage answers with Retry-After, no replica makes any call at
+// all until that time has passed (Vonage's limits are per account, not per
+// user; see hold), and the job that got the answer waits at least as long.
+// A job that Vonage refuses for good, or that has failed MaxAttempts times,
+// ends as failed and waits for a person (see RetryJob).
 type Provisioner struct {
-	pool    *pgxpool.Pool
-	vonage  *vonage.Client
-	timeout time.Duration
-	log     *slog.Logger
-	audit   *auth.Audit
+	pool        *pgxpool.Pool
+	vonage      *vonage.Client
+	timeout     time.Duration
+	maxAttempts int
+	log         *slog.Logger
+	audit       *auth.Audit
 
-	holdUntil atomic.Int64 // unix nanoseconds; no call to Vonage before
-	wake      chan struct{}
-	metrics   metrics
+	hold    *hold
+	wake    chan struct{}
+	metrics metrics
 }
 
-// NewProvisioner returns a Provisioner whose inline attempts give up after
-// timeout (SDKAUTH_PROVISION_TIMEOUT) and that records the names it finds
-// taken at Vonage in audit (which may be nil).
-func NewProvisioner(pool *pgxpool.Pool, client *vonage.Client, timeout time.Duration, log *slog.Logger, audit *auth.Audit) *Provisioner {
-	return &Provisioner{pool: pool, vonage: client, timeout: timeout, log: log, audit: audit, wake: make(chan struct{}, 1)}
+// DefaultMaxAttempts is how many times a job is tried before it ends as
+// failed, unless configured: with the backoff's 5-minute cap, about 45
+// minutes of trying.
+const DefaultMaxAttempts = 20
+
+// ProvisionerConfig is what a Provisioner is built from.
+type ProvisionerConfig struct {
+	Pool   *pgxpool.Pool
+	Vonage *vonage.Client
+	// Timeout bounds inline attempts (SDKAUTH_PROVISION_TIMEOUT).
+	Timeout time.Duration
+	// MaxAttempts is how many attempts a job gets before it ends as failed
+	// (SDKAUTH_PROVISIONING_MAX_ATTEMPTS); 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	Log         *slog.Logger
+	// Audit records names found taken at Vonage and retried jobs; nil
+	// records nothing.
+	Audit *auth.Audit
+}
+
+// NewProvisioner returns a Provisioner.
+func NewProvisioner(c ProvisionerConfig) *Provisioner {
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	return &Provisioner{pool: c.Pool, vonage: c.Vonage, timeout: c.Timeout, maxAttempts: c.MaxAttempts,
+		log: c.Log, audit: c.Audit, hold: newHold(c.Pool, c.Log), wake: make(chan struct{}, 1)}
 }
 
 // Nudge tells this process's worker that a job is due now, so that a
@@ -97,12 +122,18 @@ func (p *Provisioner) Provision(ctx context.Context, row db.User, jobID int64) (
 // the name belongs to someone else and CodeUsernameTaken is returned: for a
 // new user (fresh) the local user and its jobs are removed, so a refused
 // sign-up leaves nothing behind; a user re-created by reconcile is kept,
-// still pending, for a person to sort out. Any other failure is recorded on
-// the job for a retry and returned, with row unchanged.
+// its job failed, for a person to sort out. Any other failure is recorded
+// on the job (see fail) and returned, with row unchanged but for its
+// Provisioning, which is StateFailed once the job has ended.
 func (p *Provisioner) create(ctx context.Context, row db.User, jobID int64, attempts int32, fresh bool) (db.User, error) {
-	if err := p.gate(); err != nil {
-		p.fail(ctx, jobID, JobCreate, attempts, err)
+	failed := func(err error) (db.User, error) {
+		if p.fail(ctx, jobID, JobCreate, attempts, err) {
+			row.Provisioning = StateFailed
+		}
 		return row, err
+	}
+	if err := p.gate(ctx); err != nil {
+		return failed(err)
 	}
 	remote, err := p.vonage.CreateUser(ctx, vonage.User{
 		Name:        row.Username,
@@ -110,22 +141,21 @@ func (p *Provisioner) create(ctx context.Context, row db.User, jobID int64, atte
 		ImageURL:    row.ImageUrl,
 		Properties:  &vonage.UserProperties{CustomData: map[string]any{OwnerKey: row.ID.String()}},
 	})
-	p.observe(err)
+	p.observe(ctx, err)
 	if vonage.HasCode(err, vonage.CodeDuplicateName) {
 		remote, err = p.adopt(ctx, row)
-		p.observe(err)
+		p.observe(ctx, err)
 		if sdkauth.ErrorCode(err) == sdkauth.CodeUsernameTaken {
 			p.audit.Record(ctx, auth.Event{Type: auth.EventUsernameTaken, UserID: row.ID, Username: row.Username})
 			if !fresh {
-				p.fail(ctx, jobID, JobCreate, max(attempts, 9), err)
-				return row, err
+				// Retrying cannot help: the job ends for a person to decide.
+				return failed(fmt.Errorf("the name is taken at Vonage by a user this sdkauth did not create for it: %w", err))
 			}
 			return row, p.discard(context.WithoutCancel(ctx), row.ID, err)
 		}
 	}
 	if err != nil {
-		p.fail(ctx, jobID, JobCreate, attempts, err)
-		return row, err
+		return failed(err)
 	}
 	var out db.User
 	ctx = context.WithoutCancel(ctx)
@@ -213,25 +243,40 @@ func (p *Provisioner) complete(ctx context.Context, jobID int64) error {
 	return nil
 }
 
-// fail records a failed attempt: the job runs again after exponential
-// backoff with jitter, and never before a Retry-After that Vonage sent.
-func (p *Provisioner) fail(ctx context.Context, jobID int64, kind string, attempts int32, cause error) {
+// fail records a failed attempt. A job that cannot succeed (see permanent)
+// or has used its attempts ends as failed, and fail reports true; otherwise
+// the job runs again after exponential backoff with jitter, and never
+// before a Retry-After that Vonage sent.
+func (p *Provisioner) fail(ctx context.Context, jobID int64, kind string, attempts int32, cause error) (ended bool) {
 	p.metrics.failed(kind)
+	ctx = context.WithoutCancel(ctx)
+	var held errHeld
+	if permanent(cause) || int(attempts)+1 >= p.maxAttempts && !errors.As(cause, &held) {
+		err := db.New(p.pool).FailProvisioningJob(ctx, db.FailProvisioningJobParams{ID: jobID, LastError: lastError(cause)})
+		if err != nil {
+			p.log.ErrorContext(ctx, "recording a failed provisioning job", "job_id", jobID, "err", err)
+			return false
+		}
+		p.log.ErrorContext(ctx, "provisioning job failed for good; retry it with POST /v1/admin/provisioning/jobs/{id}/retry or `sdkauth users reconcile --fix`",
+			"job_id", jobID, "kind", kind, "attempts", attempts+1, "err", cause)
+		return true
+	}
 	delay := Backoff(int(attempts))
-	if wait := p.held(); wait > delay {
+	if wait := p.held(ctx); wait > delay {
 		// Retry-After is a floor; a little jitter on top keeps the jobs it
 		// held back from all coming due in the same instant.
 		delay = wait + rand.N(wait/4+1)
 	}
-	err := db.New(p.pool).RecordProvisioningFailure(context.WithoutCancel(ctx), db.RecordProvisioningFailureParams{
+	err := db.New(p.pool).RecordProvisioningFailure(ctx, db.RecordProvisioningFailureParams{
 		ID:           jobID,
 		DelaySeconds: delay.Seconds(),
-		LastError:    truncate(cause.Error(), 1000),
+		LastError:    lastError(cause),
 	})
 	if err != nil {
 		p.log.ErrorContext(ctx, "recording a provisioning failure", "job_id", jobID, "err", err)
 	}
 	p.log.WarnContext(ctx, "provisioning attempt failed", "job_id", jobID, "kind", kind, "attempts", attempts+1, "retry_in", delay, "err", cause)
+	return false
 }
 
 // errHeld is returned instead of calling Vonage while a Retry-After holds.
@@ -241,32 +286,25 @@ func (e errHeld) Error() string {
 	return fmt.Sprintf("not calling Vonage for another %s: it asked us to wait (Retry-After)", e.wait.Round(time.Millisecond))
 }
 
-// gate counts an attempt, or returns errHeld while Vonage's Retry-After holds.
-func (p *Provisioner) gate() error {
-	if wait := p.held(); wait > 0 {
+// gate counts an attempt, or returns errHeld while Vonage's Retry-After
+// holds on any replica.
+func (p *Provisioner) gate(ctx context.Context) error {
+	if wait := p.held(ctx); wait > 0 {
 		return errHeld{wait}
 	}
 	p.metrics.attempts.Add(1)
 	return nil
 }
 
-// held is how long this process must still wait before calling Vonage.
-func (p *Provisioner) held() time.Duration {
-	return max(0, time.Until(time.Unix(0, p.holdUntil.Load())))
-}
+// held is how long every replica must still wait before calling Vonage.
+func (p *Provisioner) held(ctx context.Context) time.Duration { return p.hold.remaining(ctx) }
 
-// observe extends the hold when err carries a Retry-After.
-func (p *Provisioner) observe(err error) {
+// observe extends the hold, for every replica, when err carries a
+// Retry-After.
+func (p *Provisioner) observe(ctx context.Context, err error) {
 	var ve *vonage.Error
-	if !errors.As(err, &ve) || ve.RetryAfter <= 0 {
-		return
-	}
-	until := time.Now().Add(ve.RetryAfter).UnixNano()
-	for {
-		cur := p.holdUntil.Load()
-		if cur >= until || p.holdUntil.CompareAndSwap(cur, until) {
-			return
-		}
+	if errors.As(err, &ve) && ve.RetryAfter > 0 {
+		p.hold.extend(ctx, ve.RetryAfter)
 	}
 }
 
@@ -282,7 +320,7 @@ func Backoff(attempt int) time.Duration {
 
 func truncate(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		return strings.ToValidUTF8(s[:n], "")
 	}
 	return s
 }

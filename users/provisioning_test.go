@@ -14,12 +14,12 @@ import (
 
 var createsFail = []emulator.Fault{{Path: "/v1/users", Method: "POST", Status: 503}}
 
-// drain runs the worker until the outbox is empty, making backoff due at
+// drain runs the worker until no job is pending, making backoff due at
 // once; it fails t after a bounded number of rounds.
 func (e *env) drain(t *testing.T) {
 	t.Helper()
 	for range 20 {
-		if e.count(t, "provisioning_jobs") == 0 {
+		if e.pendingJobs(t) == 0 {
 			return
 		}
 		e.makeDue(t)

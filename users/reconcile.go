@@ -37,6 +37,9 @@ const (
 	// DriftRemoteOnly: a Vonage user sdkauth did not create (or another
 	// sdkauth did). Reported only: never deleted.
 	DriftRemoteOnly = "remote_only"
+	// DriftFailedJob: a provisioning job that ended as failed (Vonage
+	// refused it for good, or it used its attempts). Fixed by retrying it.
+	DriftFailedJob = "provisioning_failed"
 )
 
 // Drift is one difference reconcile found, and what --fix did about it.
@@ -92,8 +95,12 @@ func (r *Reconciler) Run(ctx context.Context, fix bool) (Report, error) {
 		return rep, err
 	}
 	hasJob, deleting := map[uuid.UUID]bool{}, map[string]bool{}
+	var failed []int64
 	for _, j := range jobs {
 		hasJob[j.UserID] = true
+		if j.State == JobFailed {
+			failed = append(failed, j.ID)
+		}
 		var pl deletePayload
 		if j.Kind == JobDelete && json.Unmarshal(j.Payload, &pl) == nil {
 			deleting[pl.Username] = true
@@ -141,6 +148,19 @@ func (r *Reconciler) Run(ctx context.Context, fix bool) (Report, error) {
 		}
 		rep.Drift = append(rep.Drift, d)
 	}
+	for _, id := range failed {
+		d, err := r.checkFailedJob(ctx, id)
+		if err != nil {
+			return rep, err
+		}
+		if d == nil {
+			continue // retried or done since the jobs were listed
+		}
+		if fix {
+			r.retryJob(ctx, id, d)
+		}
+		rep.Drift = append(rep.Drift, *d)
+	}
 	return rep, nil
 }
 
@@ -152,11 +172,13 @@ func (r *Reconciler) checkLocal(ctx context.Context, row db.User, remote map[str
 		d.VonageUserID = *row.VonageUserID
 	}
 	summary, exists := remote[row.Username]
-	if row.Provisioning == StatePending {
+	if row.Provisioning == StatePending || row.Provisioning == StateFailed {
 		if hasJob {
-			return nil, row.Username, nil // the worker is on it (and may have created it)
+			// The worker is on it (and may have created it), or its failed
+			// job is reported as such.
+			return nil, row.Username, nil
 		}
-		d.Kind, d.Detail = DriftStuckPending, "pending with no provisioning job"
+		d.Kind, d.Detail = DriftStuckPending, row.Provisioning+" with no provisioning job"
 		return d, row.Username, nil
 	}
 	if !exists {

@@ -2,6 +2,7 @@ package users
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -69,6 +70,38 @@ func (r *Reconciler) deleteOrphan(ctx context.Context, d *Drift) {
 		err = nil
 	}
 	d.Fixed = err == nil
+	if err != nil {
+		d.FixError = err.Error()
+	}
+}
+
+// checkFailedJob describes failed job id as drift, or returns nil when it
+// is no longer failed.
+func (r *Reconciler) checkFailedJob(ctx context.Context, id int64) (*Drift, error) {
+	row, err := db.New(r.prov.pool).GetProvisioningJob(ctx, id)
+	if db.IsNotFound(err) || err == nil && row.ProvisioningJob.State != JobFailed {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	j := row.ProvisioningJob
+	return &Drift{Kind: DriftFailedJob, Username: row.Username, UserID: j.UserID,
+		Detail: fmt.Sprintf("%s job %d failed after %d attempts: %s", j.Kind, j.ID, j.Attempts, j.LastError)}, nil
+}
+
+// retryJob puts failed job id back in line and runs it at once, as the
+// admin API's retry and a sign-up do: it is leased for the inline attempt,
+// so no worker runs it meanwhile, and when the attempt fails it stays
+// queued (or ends failed again) as any job would.
+func (r *Reconciler) retryJob(ctx context.Context, id int64, d *Drift) {
+	job, retried, err := r.prov.retry(ctx, id, r.prov.inlineDelay())
+	if err == nil && retried {
+		jctx, cancel := context.WithTimeout(ctx, r.prov.timeout)
+		err = r.prov.Run(jctx, job.ProvisioningJob)
+		cancel()
+	}
+	d.Fixed = err == nil && retried
 	if err != nil {
 		d.FixError = err.Error()
 	}

@@ -20,7 +20,13 @@ const (
 	StatePending        = "pending"
 	StateProvisioned    = "provisioned"
 	StateDeprovisioning = "deprovisioning"
+	// StateFailed: the user's create job ended as failed (see
+	// Provisioner.RetryJob); like a pending user it gets no access token.
+	StateFailed = "failed"
 )
+
+// States are the provisioning states of a user, as the admin API filters on.
+var States = []string{StatePending, StateProvisioned, StateDeprovisioning, StateFailed}
 
 // DefaultPolicy is the built-in Client SDK policy every user starts on.
 const DefaultPolicy = "client-sdk"

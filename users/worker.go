@@ -74,11 +74,11 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // RunOnce claims the jobs that are due (up to Batch) and runs them side by
-// side, returning how many it claimed. While Vonage's Retry-After holds it
-// claims nothing. It returns the database's error from the claim; jobs'
+// side, returning how many it claimed. While Vonage's Retry-After holds (on
+// any replica) it claims nothing. It returns the database's error from the claim; jobs'
 // own failures are recorded on them.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	if ctx.Err() != nil || w.prov.held() > 0 {
+	if ctx.Err() != nil || w.prov.held(ctx) > 0 {
 		return 0, nil
 	}
 	jobs, err := db.New(w.prov.pool).ClaimProvisioningJobs(ctx, db.ClaimProvisioningJobsParams{

@@ -24,12 +24,21 @@ type accounts struct {
 	prov     *users.Provisioner
 	users    *users.Service
 	worker   *users.Worker
+	// auditRetention is how long audit rows are kept (SDKAUTH_AUDIT_RETENTION).
+	auditRetention time.Duration
 }
 
 func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *auth.Hasher, log *slog.Logger) *accounts {
 	audit := auth.NewAudit(pool, log)
 	throttle := auth.NewThrottle(pool, auth.DefaultThrottle(cfg.LoginRatePerIP))
-	prov := users.NewProvisioner(pool, client, cfg.ProvisionTimeout, log, audit)
+	prov := users.NewProvisioner(users.ProvisionerConfig{
+		Pool:        pool,
+		Vonage:      client,
+		Timeout:     cfg.ProvisionTimeout,
+		MaxAttempts: cfg.ProvisioningMaxAttempts,
+		Log:         log,
+		Audit:       audit,
+	})
 	return &accounts{
 		audit:    audit,
 		throttle: throttle,
@@ -48,12 +57,13 @@ func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 			NameReservation: max(cfg.TokenMaxTTL, keys.MaxTTL),
 			DefaultPolicy:   cfg.DefaultPolicy,
 		}),
-		worker: users.NewWorker(prov, users.WorkerConfig{}),
+		worker:         users.NewWorker(prov, users.WorkerConfig{}),
+		auditRetention: cfg.AuditRetention,
 	}
 }
 
-// sweepEvery is how often expired throttle counters, sessions and name
-// reservations are deleted.
+// sweepEvery is how often expired throttle counters, sessions, name
+// reservations and audit rows are deleted.
 const sweepEvery = time.Minute
 
 // runBackground starts the provisioning worker and the sweeper; the
@@ -71,7 +81,7 @@ func (a *accounts) runBackground(ctx context.Context, log *slog.Logger) (stop fu
 				return
 			case <-t.C:
 			}
-			for _, sweep := range []func(context.Context) error{a.throttle.Sweep, a.sessions.Sweep, a.users.Sweep} {
+			for _, sweep := range []func(context.Context) error{a.throttle.Sweep, a.sessions.Sweep, a.users.Sweep, a.sweepAudit} {
 				if err := sweep(ctx); err != nil && ctx.Err() == nil {
 					log.WarnContext(ctx, "sweeping expired rows", "err", err)
 				}
@@ -82,4 +92,11 @@ func (a *accounts) runBackground(ctx context.Context, log *slog.Logger) (stop fu
 		cancel()
 		wg.Wait()
 	}
+}
+
+// sweepAudit deletes the audit rows older than the retention, a bounded
+// number of small batches at a time.
+func (a *accounts) sweepAudit(ctx context.Context) error {
+	_, err := a.audit.Sweep(ctx, auth.Retention{Keep: a.auditRetention})
+	return err
 }

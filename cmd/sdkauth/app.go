@@ -104,6 +104,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		TrustedProxies: cfg.TrustedProxies,
 		Outage:         db.Outage,
 		Metrics:        metrics,
+		Provisioner:    acc.prov,
 	})
 	log.Info("signing key loaded", "kid", sk.ring.KeyID(), "application_id", cfg.ApplicationID)
 	return &app{cfg: cfg, log: log, pool: pool, handler: h, keys: sk, accounts: acc}, nil

@@ -91,3 +91,27 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 		}
 	}
 }
+
+// The sweeper of `serve` deletes the audit rows older than
+// SDKAUTH_AUDIT_RETENTION and keeps the rest.
+func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
+	s.signup("new-user", goodPassword)
+	if _, err := s.App.pool.Exec(ctx, `
+		INSERT INTO audit_log (at, event)
+		SELECT now() - interval '3 days' + (i * interval '1 second'), 'login_failed'
+		FROM generate_series(1, 2500) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.App.accounts.sweepAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var old int
+	if err := s.App.pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE at < now() - interval '1 day'").Scan(&old); err != nil || old != 0 {
+		t.Fatalf("%d rows older than the retention left (%v)", old, err)
+	}
+	if got := s.audit("signup"); len(got) != 1 {
+		t.Fatalf("the sweep took recent rows: %+v", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
 )
 
 // config is sdkauth's configuration, read from the environment (12-factor).
@@ -46,6 +47,13 @@ type config struct {
 	// TrustedProxies (SDKAUTH_TRUSTED_PROXIES, comma-separated IPs or CIDRs)
 	// are the peers whose X-Forwarded-For names the client; none by default.
 	TrustedProxies []string
+
+	// ProvisioningMaxAttempts (SDKAUTH_PROVISIONING_MAX_ATTEMPTS) is how
+	// many attempts a provisioning job gets before it ends as failed.
+	ProvisioningMaxAttempts int
+	// AuditRetention (SDKAUTH_AUDIT_RETENTION) is how long audit_log rows
+	// are kept before the sweeper deletes them.
+	AuditRetention time.Duration
 }
 
 // env reads variables, remembering every problem so that start-up reports
@@ -160,6 +168,9 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 		KeyEncryptionKey: e.encryptionKey("SDKAUTH_KEY_ENCRYPTION_KEY"),
 		DefaultPolicy:    e.str("SDKAUTH_DEFAULT_POLICY", "client-sdk"),
 		KeyPoll:          e.duration("SDKAUTH_KEY_POLL", keys.DefaultPoll, 100*time.Millisecond, time.Hour),
+
+		ProvisioningMaxAttempts: int(e.uint32("SDKAUTH_PROVISIONING_MAX_ATTEMPTS", users.DefaultMaxAttempts, 1, 1000)),
+		AuditRetention:          e.duration("SDKAUTH_AUDIT_RETENTION", 2160*time.Hour, time.Hour, 100*365*24*time.Hour),
 	}
 	if n.database {
 		e.require("DATABASE_URL", c.DatabaseURL)

@@ -65,7 +65,11 @@ func (s *stack) signupDuringOutage(n int) []map[string]any {
 func (s *stack) convergesAfterOutage(bodies []map[string]any, within time.Duration) {
 	t := s.t
 	t.Helper()
-	waitFor(t, within, "every user to reach Vonage", func() bool { return len(s.Em.Users(s.AppID)) >= len(bodies) })
+	// A user reaches Vonage a moment before its job commits locally: wait
+	// for both, or a refresh can still find the user pending.
+	waitFor(t, within, "every user to reach Vonage and the outbox to empty", func() bool {
+		return len(s.Em.Users(s.AppID)) >= len(bodies) && s.count("provisioning_jobs") == 0
+	})
 	names := map[string]int{}
 	for _, u := range s.Em.Users(s.AppID) {
 		names[u.Name]++

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -32,12 +33,16 @@ pages to the end) and every local user, and reports:
   stuck_pending        a local user waiting for provisioning with no job queued
   fields_differ        display name or image differ (sdkauth's are the truth)
   orphaned_remote      a Vonage user sdkauth created whose local user is gone
+  provisioning_failed  a provisioning job that ended as failed (a permanent
+                       refusal by Vonage, or SDKAUTH_PROVISIONING_MAX_ATTEMPTS
+                       attempts)
   name_taken_remotely  a local user's name held at Vonage by someone else
   remote_only          a Vonage user sdkauth did not create
 
---fix re-creates, renames, relinks, re-queues, updates, and deletes orphans;
-it never deletes a Vonage user this sdkauth did not create, and leaves the
-last two kinds to a person.`,
+--fix re-creates, renames, relinks, re-queues, updates, deletes orphans and
+retries failed jobs (each at once, as the admin API's retry would); it never
+deletes a Vonage user this sdkauth did not create, and leaves the last two
+kinds to a person.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
@@ -53,7 +58,9 @@ last two kinds to a person.`,
 				return err
 			}
 			defer a.Close()
-			rep, err := users.NewReconciler(a.accounts.prov).Run(cmd.Context(), fix)
+			// Retried jobs are audit-logged with the command line as actor.
+			ctx := auth.WithClient(cmd.Context(), auth.Client{Actor: cliActor})
+			rep, err := users.NewReconciler(a.accounts.prov).Run(ctx, fix)
 			if perr := printReconcile(cmd.OutOrStdout(), output, rep, fix); err == nil {
 				err = perr
 			}

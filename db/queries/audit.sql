@@ -35,3 +35,22 @@ FROM (
            unnest(@details::text[]) AS detail,
            unnest(@actors::text[]) AS actor
 ) r;
+
+-- name: SweepAuditLog :one
+-- SweepAuditLog deletes up to max_rows audit rows from before cutoff and at
+-- or after since, in its own short transaction, and returns how many went
+-- and the time of the newest: Audit.Sweep repeats it with since moved up,
+-- so each batch's range scan of the BRIN index on at skips the pages the
+-- batches before it emptied. Rows are deleted by id, so each statement
+-- locks only the rows it removes.
+WITH doomed AS (
+    SELECT o.id FROM audit_log o
+    WHERE o.at < @cutoff::timestamptz AND o.at >= @since::timestamptz
+    LIMIT @max_rows
+), gone AS (
+    DELETE FROM audit_log a
+    USING doomed d
+    WHERE a.id = d.id
+    RETURNING a.at AS deleted_at
+)
+SELECT count(*)::bigint AS deleted, COALESCE(max(g.deleted_at), @since::timestamptz)::timestamptz AS newest FROM gone g;

@@ -23,13 +23,13 @@ FOR UPDATE OF t;
 -- an explicit transaction; a batch of them (one per request arriving at the
 -- same moment) is one round trip and one commit. A token not yet rotated,
 -- in a live session (not revoked, not past expires_at, refreshed within the
--- idle window), of a user who is neither disabled nor waiting for
--- provisioning. It marks the token rotated, stores next_hash in the same
--- session, touches the session and, when audit is true, records event as
--- Audit.RecordTx would. Any other token gets no row and nothing changes,
--- leaving the caller's transaction to work out why (grace, reuse, pending,
--- invalid). A concurrent rotation of the same token waits on the row lock,
--- then re-reads the row as rotated and gets no row either.
+-- idle window), of a user who is neither disabled nor waiting for (or
+-- failed at) provisioning. It marks the token rotated, stores next_hash in
+-- the same session, touches the session and, when audit is true, records
+-- event as Audit.RecordTx would. Any other token gets no row and nothing
+-- changes, leaving the caller's transaction to work out why (grace, reuse,
+-- pending, invalid). A concurrent rotation of the same token waits on the
+-- row lock, then re-reads the row as rotated and gets no row either.
 --
 -- refresh_tokens is written once (the conflict rotates the presented token,
 -- the insert stores the next one) because CockroachDB refuses a statement
@@ -47,7 +47,7 @@ WITH live AS (
       AND now() < s.expires_at
       AND now() < s.refreshed_at + make_interval(secs => @idle_seconds::float8)
       AND NOT u.disabled
-      AND u.provisioning <> 'pending'
+      AND u.provisioning NOT IN ('pending', 'failed')
     FOR UPDATE OF t
 ), rotated AS (
     INSERT INTO refresh_tokens (token_hash, session_id)
