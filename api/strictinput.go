@@ -44,15 +44,8 @@ func checkRequest(c *gin.Context, limit int64) error {
 	if err != nil {
 		return sdkauth.Invalid(sdkauth.FieldError{Name: "query", Reason: "is not a valid query string"})
 	}
-	for name, values := range query {
-		if bad(name) {
-			return badText("query parameter name")
-		}
-		for _, v := range values {
-			if bad(v) {
-				return badText(name)
-			}
-		}
+	if err := checkValues(query, "query parameter name"); err != nil {
+		return err
 	}
 	for _, p := range c.Params {
 		if bad(p.Value) {
@@ -83,21 +76,30 @@ func checkRequest(c *gin.Context, limit int64) error {
 		if err != nil {
 			return sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "is not a valid form"})
 		}
-		for name, values := range form {
-			if bad(name) {
-				return badText("form field name")
-			}
-			for _, v := range values {
-				if bad(v) {
-					return badText(name)
-				}
-			}
+		if err := checkValues(form, "form field name"); err != nil {
+			return err
 		}
 		// The handler's ParseForm then takes the fields parsed here.
 		r.PostForm = form
 	case len(body) > 0:
 		if field, ok := cleanJSON(body); !ok {
 			return badText(field)
+		}
+	}
+	return nil
+}
+
+// checkValues refuses a name (called what) or a value that is not clean
+// text, naming the parameter.
+func checkValues(values url.Values, what string) error {
+	for name, vs := range values {
+		if bad(name) {
+			return badText(what)
+		}
+		for _, v := range vs {
+			if bad(v) {
+				return badText(name)
+			}
 		}
 	}
 	return nil

@@ -103,50 +103,42 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range refreshers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// load runs one client until stop: request, and on success use the
+	// answer; after a failure wait a little, as a client honouring
+	// Retry-After would (faster).
+	load := func(what string, request func() (*http.Response, []byte), use func(tok map[string]any)) {
+		wg.Go(func() {
 			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				res, body := post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshTokens[i]}})
-				if check("refresh", res, body) {
-					var tok map[string]any
-					_ = json.Unmarshal(body, &tok)
-					refreshTokens[i] = tok["refresh_token"].(string)
-				} else {
-					time.Sleep(50 * time.Millisecond) // as a client honouring Retry-After would, faster
+				res, body := request()
+				if !check(what, res, body) {
+					time.Sleep(50 * time.Millisecond)
+					continue
 				}
+				var tok map[string]any
+				_ = json.Unmarshal(body, &tok)
+				use(tok)
 			}
-		}()
+		})
+	}
+	for i := range refreshers {
+		load("refresh", func() (*http.Response, []byte) {
+			return post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshTokens[i]}})
+		}, func(tok map[string]any) { refreshTokens[i] = tok["refresh_token"].(string) })
 	}
 	for range minters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				res, body := post(url.Values{"grant_type": {"client_credentials"}}, "Authorization", basic(clientID, secret))
-				if check("client_credentials", res, body) {
-					var tok map[string]any
-					_ = json.Unmarshal(body, &tok)
-					jti := jtiOf(t, tok["access_token"].(string))
-					mu.Lock()
-					jtis = append(jtis, jti)
-					mu.Unlock()
-				} else {
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}()
+		load("client_credentials", func() (*http.Response, []byte) {
+			return post(url.Values{"grant_type": {"client_credentials"}}, "Authorization", basic(clientID, secret))
+		}, func(tok map[string]any) {
+			jti := jtiOf(t, tok["access_token"].(string))
+			mu.Lock()
+			jtis = append(jtis, jti)
+			mu.Unlock()
+		})
 	}
 
 	time.Sleep(500 * time.Millisecond) // load before the outage
