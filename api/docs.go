@@ -6,7 +6,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -58,7 +57,7 @@ var docsAssets = func() map[string]docsAsset {
 // serveDocs serves the reference page and its scripts, revalidated by ETag
 // so an upgraded bundle is picked up at once.
 func serveDocs(c *gin.Context) {
-	a, ok := docsAssets[path.Clean(c.Request.URL.Path)]
+	a, ok := docsAssets[c.FullPath()]
 	if !ok {
 		fail(c, notFound())
 		return
