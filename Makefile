@@ -7,7 +7,7 @@ SQLC_VERSION = v1.31.1
 STATICCHECK_VERSION = v0.8.2
 TEST_FLAGS  ?= -race -count=1 -timeout 15m
 
-.PHONY: all build run test lint generate clean bench bench-go fuzz
+.PHONY: all build run test lint generate clean bench bench-go fuzz chromium vendor-redoc
 
 all: build
 
@@ -18,8 +18,24 @@ build:
 run:
 	$(GO) run ./cmd/sdkauth dev
 
-test: lint
+test: lint chromium
 	$(GO) test $(TEST_FLAGS) ./...
+
+# The browser tests drive headless Chromium at /usr/bin/chromium; installs
+# Debian's package (as root) when it is missing, and does nothing otherwise.
+CHROMIUM = /usr/bin/chromium
+chromium:
+	@[ -x $(CHROMIUM) ] || { \
+		if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+			echo "make: the browser tests need $(CHROMIUM); install Debian's chromium package as root"; exit 1; fi; \
+		echo "make: installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } && \
+		[ -x $(CHROMIUM) ] || { echo "make: no $(CHROMIUM) after installing chromium"; exit 1; }
+
+# Re-vendors the Redoc bundle behind GET /docs from npm (pinned by version
+# and integrity in the script); the result is committed under api/docs/vendor.
+vendor-redoc:
+	./scripts/vendor-redoc.sh
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

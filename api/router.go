@@ -88,6 +88,8 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/.well-known/jwks.json", h.jwks)
 	r.GET("/openapi.yaml", serveOpenAPI)
 	r.GET("/docs", serveDocs)
+	r.GET("/docs/docs.js", serveDocs)
+	r.GET("/docs/redoc.standalone.js", serveDocs)
 
 	v1 := r.Group("/v1")
 	v1.POST("/signup", h.signup)

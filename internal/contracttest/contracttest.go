@@ -26,8 +26,10 @@ var (
 
 func load() (routers.Router, error) {
 	once.Do(func() {
-		// An HTML page is checked for its status and content type only.
+		// An HTML page and its scripts are checked for their status and
+		// content type only.
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.FileBodyDecoder)
 		doc, err := openapi3.NewLoader().LoadFromData(sdkauth.OpenAPI)
 		if err != nil {
 			loadErr = err
