@@ -131,20 +131,20 @@ func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
 	got := res.String()
 	t.Logf("the walkthrough's output:\n%s", got)
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`"access_token":"ey`),                                                   // 1. sign-up
-		regexp.MustCompile(`"_embedded":\{"users":\[\{[^\n]*"name":"new-user"`),                    // 4. the token at Vonage
-		regexp.MustCompile(`ok\s+signature\s+verifies with the key \S+\n`),                         // 8. jwt inspect --key
-		regexp.MustCompile(`the token is valid\n`),                                                 // 8.
-		regexp.MustCompile(`(?m)^\S+\s+backend\s+admin,tokens:admin,tokens:user`),                  // 9. clients list
-		regexp.MustCompile(`"token_type":"Bearer"`),                                                // 9. client_credentials
-		regexp.MustCompile(`(?m)CON-[0-9a-f-]{36}$`),                                               // 11. the conversation
-		regexp.MustCompile(`"text":"Hello from A"[^\n]*"text":"Hello from B"`),                     // 13. both messages listed
-		regexp.MustCompile(`(?m)^200\n`),                                                           // 14. the reader reads
-		regexp.MustCompile(`"code":"system:error:permission"\}\n403\n`),                            // 14. but cannot post
+		regexp.MustCompile(`"access_token":"ey`),                                                       // 1. sign-up
+		regexp.MustCompile(`"_embedded":\{"users":\[\{[^\n]*"name":"new-user"`),                        // 4. the token at Vonage
+		regexp.MustCompile(`ok\s+signature\s+verifies with the key \S+\n`),                             // 8. jwt inspect --key
+		regexp.MustCompile(`the token is valid\n`),                                                     // 8.
+		regexp.MustCompile(`(?m)^\S+\s+backend\s+admin,tokens:admin,tokens:user`),                      // 9. clients list
+		regexp.MustCompile(`"token_type":"Bearer"`),                                                    // 9. client_credentials
+		regexp.MustCompile(`(?m)CON-[0-9a-f-]{36}$`),                                                   // 11. the conversation
+		regexp.MustCompile(`"text":"Hello from A"[^\n]*"text":"Hello from B"`),                         // 13. both messages listed
+		regexp.MustCompile(`(?m)^200\n`),                                                               // 14. the reader reads
+		regexp.MustCompile(`"code":"system:error:permission"\}\n403\n`),                                // 14. but cannot post
 		regexp.MustCompile(`local users: 4, Vonage users: \d+, pending provisioning: \d+\nno drift\n`), // 16. users reconcile
-		regexp.MustCompile(`Active key:\s+\S+ \(uploaded to application`),                          // 17. keys rotate
-		regexp.MustCompile(`(?m)^\S+\s+previous\s`),                                                // 17. keys list after it
-		regexp.MustCompile(`\n401\n$`),                                                             // 18. the old key at Vonage
+		regexp.MustCompile(`Active key:\s+\S+ \(uploaded to application`),                              // 17. keys rotate
+		regexp.MustCompile(`(?m)^\S+\s+previous\s`),                                                    // 17. keys list after it
+		regexp.MustCompile(`\n401\n$`),                                                                 // 18. the old key at Vonage
 	} {
 		if !want.MatchString(got) {
 			t.Errorf("the walkthrough's output does not match %s:\n%s", want, got)
@@ -170,7 +170,8 @@ func TestREADMEShowsTheWalkthroughAsPrinted(t *testing.T) {
 		}
 	}
 	all := strings.Join(sections, "\n")
-	command := regexp.MustCompile(`(?:^|[\s(])(?:\./bin/|go run \./cmd/)?sdkauth\s`)
+	// A command line, or a command substitution, that runs sdkauth itself.
+	command := regexp.MustCompile(`(?:^|\$\()\s*(?:\./bin/|go run \./cmd/)?sdkauth\s`)
 	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(readme, -1) {
 		for _, l := range strings.Split(block[1], "\n") {
 			if strings.HasPrefix(strings.TrimSpace(l), "#") || !command.MatchString(l) {
