@@ -15,7 +15,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libssl3 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /nonexistent sdkauth
+ && useradd --system --uid 10001 --home-dir /nonexistent sdkauth \
+ && install -d -o sdkauth -m 0700 /var/lib/sdkauth
 COPY --from=build /out/sdkauth /out/vonage-emulator /usr/local/bin/
 USER sdkauth
 EXPOSE 8080

@@ -15,8 +15,10 @@ build:
 	$(GO) build -o bin/sdkauth ./cmd/sdkauth
 	$(GO) build -o bin/vonage-emulator ./cmd/vonage-emulator
 
-run:
-	$(GO) run ./cmd/sdkauth dev
+# Builds bin/ first and runs the binary itself (not `go run`, which reports
+# Ctrl-C as a failure), so that a Ctrl-C ends `make run` with status 0.
+run: build
+	./bin/sdkauth dev
 
 test: lint chromium
 	$(GO) test $(TEST_FLAGS) ./...

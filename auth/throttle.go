@@ -18,9 +18,10 @@ type ThrottleConfig struct {
 	PerIPPerMinute int
 	// Burst is how many checks an IP may make at once before the rate applies.
 	Burst int
-	// FreeFailures is how many failures in a row an account takes before
-	// each further one delays the next attempt.
-	FreeFailures int
+	// DelayAfter is the number of failures in a row after which the next
+	// attempt waits BaseDelay; each further failure doubles the wait.
+	// Below 1 it is taken as 1.
+	DelayAfter int
 	// BaseDelay is the first delay; each further failure doubles it.
 	BaseDelay time.Duration
 	// MaxDelay caps the delay: an account is slowed down, never locked for
@@ -37,7 +38,7 @@ func DefaultThrottle(perIPPerMinute int) ThrottleConfig {
 	return ThrottleConfig{
 		PerIPPerMinute: perIPPerMinute,
 		Burst:          max(1, (perIPPerMinute+1)/2),
-		FreeFailures:   5,
+		DelayAfter:     5,
 		BaseDelay:      time.Second,
 		MaxDelay:       15 * time.Minute,
 		ResetAfter:     12 * time.Hour,
@@ -124,13 +125,14 @@ func (t *Throttle) Failed(ctx context.Context, account string) error {
 	return q.LockAccount(ctx, db.LockAccountParams{Key: account, DelaySeconds: d.Seconds()})
 }
 
-// delay is the wait after the nth failure in a row.
+// delay is the wait after the nth failure in a row: none before the
+// DelayAfter-th, BaseDelay after it, doubling with each further one.
 func (t *Throttle) delay(n int) time.Duration {
-	over := n - t.cfg.FreeFailures
-	if over <= 0 {
+	over := n - max(t.cfg.DelayAfter, 1)
+	if over < 0 {
 		return 0
 	}
-	d := t.cfg.BaseDelay << min(over-1, 30)
+	d := t.cfg.BaseDelay << min(over, 30)
 	if d <= 0 || d > t.cfg.MaxDelay {
 		d = t.cfg.MaxDelay
 	}

@@ -65,7 +65,7 @@ func TestDefaultThrottleIsSixtyAMinuteWithABurstOfThirty(t *testing.T) {
 func TestAccountDelayGrowsButNeverLocksForGood(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	th := auth.NewThrottle(pool, auth.ThrottleConfig{FreeFailures: 2, BaseDelay: time.Second, MaxDelay: 8 * time.Second, ResetAfter: time.Hour})
+	th := auth.NewThrottle(pool, auth.ThrottleConfig{DelayAfter: 3, BaseDelay: time.Second, MaxDelay: 8 * time.Second, ResetAfter: time.Hour})
 	key := auth.AccountKey("New-User")
 	if key != auth.AccountKey("  new-user ") {
 		t.Fatal("account keys depend on case or spaces")
@@ -109,7 +109,7 @@ func TestAccountDelayGrowsButNeverLocksForGood(t *testing.T) {
 func TestAccountDelayEnds(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	th := auth.NewThrottle(pool, auth.ThrottleConfig{FreeFailures: 0, BaseDelay: 300 * time.Millisecond, MaxDelay: time.Minute, ResetAfter: time.Hour})
+	th := auth.NewThrottle(pool, auth.ThrottleConfig{DelayAfter: 1, BaseDelay: 300 * time.Millisecond, MaxDelay: time.Minute, ResetAfter: time.Hour})
 	key := auth.AccountKey("new-user")
 	if err := th.Failed(ctx, key); err != nil {
 		t.Fatal(err)

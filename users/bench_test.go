@@ -17,7 +17,7 @@ import (
 //	go test -run '^$' -bench BenchmarkFailedLogin -count 5 ./users/
 func BenchmarkFailedLogin(b *testing.B) {
 	th := auth.DefaultThrottle(0)
-	th.FreeFailures = 1 << 30
+	th.DelayAfter = 1 << 30
 	e := newEnv(b, auth.OWASPParams, &th)
 	ctx := context.Background()
 	if _, err := e.svc.SignUp(ctx, users.SignUpInput{Username: "known-user", Password: "correct horse battery"}); err != nil {

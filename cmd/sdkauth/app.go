@@ -124,13 +124,16 @@ func (a *app) checkSchema(ctx context.Context) error {
 	return m.CheckCurrent(ctx)
 }
 
-// serve runs the HTTP server until ctx ends, then drains it. listening, when
-// not nil, is called once the socket is bound.
-func (a *app) serve(ctx context.Context, listening func(addr string)) error {
+// serve runs the HTTP server on ln (nil: a listener on SDKAUTH_ADDR) until
+// ctx ends, then drains it. listening, when not nil, is called once the
+// socket is bound.
+func (a *app) serve(ctx context.Context, ln net.Listener, listening func(addr string)) error {
 	srv := newHTTPServer(a.handler)
-	ln, err := net.Listen("tcp", a.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", a.cfg.Addr, err)
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.Addr); err != nil {
+			return fmt.Errorf("SDKAUTH_ADDR: listening on %s: %w", a.cfg.Addr, err)
+		}
 	}
 	a.log.Info("sdkauth listening", "addr", ln.Addr().String())
 	if listening != nil {
@@ -149,7 +152,7 @@ func (a *app) serve(ctx context.Context, listening func(addr string)) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdown)
+	err := srv.Shutdown(shutdown)
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,33 +19,52 @@ import (
 	"github.com/sdkauth/sdkauth/keys"
 )
 
+// devEnvFile is where `sdkauth dev` writes the environment of its run, for
+// the sdkauth commands of the walkthrough (`source .sdkauth-dev.env`).
+const devEnvFile = ".sdkauth-dev.env"
+
 func devCmd() *cobra.Command {
-	return &cobra.Command{
+	var envFile string
+	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run sdkauth locally: a throwaway Postgres, the Vonage emulator, a generated key",
 		Long: `dev runs the whole system on this machine with nothing set up by hand:
 a throwaway Postgres unless DATABASE_URL is set, the in-process Vonage
 emulator unless VONAGE_API_URL is set, a generated application key, the
-schema migrated, and the server on SDKAUTH_ADDR (default :8080). Ctrl-C
-stops everything and removes what it made.`,
+schema migrated, and the server on SDKAUTH_ADDR (default :8080). It writes
+the environment of the run (DATABASE_URL, SDKAUTH_KEY_ENCRYPTION_KEY, the
+Vonage application, API URL, key and secret, and a private key file) to
+--env-file, for the other sdkauth commands: source it in another terminal.
+Ctrl-C stops everything, removes what it made and exits with status 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDev(cmd.Context(), cmd.OutOrStdout())
+			return runDev(cmd.Context(), cmd.OutOrStdout(), envFile)
 		},
 	}
+	cmd.Flags().StringVar(&envFile, "env-file", devEnvFile, "file for the environment of this run (mode 0600; removed on exit), and the key file beside it")
+	return cmd
 }
 
-func runDev(ctx context.Context, out io.Writer) error {
+// runDev runs `sdkauth dev` until ctx ends, writing the run's environment to
+// envFile (and the application's private key beside it) meanwhile.
+func runDev(ctx context.Context, out io.Writer, envFile string) error {
 	cfg, err := loadConfig(os.LookupEnv, need{})
 	if err != nil {
 		return err
 	}
+	// The port first: a taken one fails before anything is started.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("SDKAUTH_ADDR: cannot listen on %s (%w); stop what holds it or choose another address, e.g. SDKAUTH_ADDR=:8081 make run", cfg.Addr, err)
+	}
+	defer ln.Close()
 	log := newLogger(cfg.LogLevel, false)
 	generatedKEK := cfg.KeyEncryptionKey == nil
 	if generatedKEK {
-		// Stored keys then last as long as this run's database does.
+		// Stored keys then last as long as this run's database does; the
+		// environment file makes the key known for the run.
 		cfg.KeyEncryptionKey, _ = keys.ParseEncryptionKey(keys.NewEncryptionKey())
-		log.Info("SDKAUTH_KEY_ENCRYPTION_KEY is unset: using a new one for this run")
+		log.Info("SDKAUTH_KEY_ENCRYPTION_KEY is unset: using a new one for this run (see " + envFile + ")")
 	}
 	if cfg.DatabaseURL == "" {
 		fmt.Fprintln(out, "Starting a throwaway Postgres…")
@@ -69,13 +87,15 @@ func runDev(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("migrating: %w", err)
 	}
+	var devKey *rsa.PrivateKey // the active private key, when this run knows it
 	if _, set := os.LookupEnv("VONAGE_API_URL"); !set {
 		// The emulator's application gets the stored key, so that a
 		// database kept from an earlier run still matches.
-		pub, err := devActiveKey(ctx, cfg, generatedKEK)
+		pub, key, err := devActiveKey(ctx, cfg, generatedKEK)
 		if err != nil {
 			return err
 		}
+		devKey = key
 		stop, err := startEmulator(&cfg, pub)
 		if err != nil {
 			return err
@@ -83,13 +103,33 @@ func runDev(ctx context.Context, out io.Writer) error {
 		defer stop()
 	} else if cfg.ApplicationID == "" || (cfg.PrivateKey == "" && cfg.PrivateKeyPath == "") {
 		return errors.New("with VONAGE_API_URL set, dev needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY) for that platform")
+	} else if cfg.PrivateKeyPath == "" {
+		if devKey, err = loadPrivateKey(cfg); err != nil {
+			return err
+		}
 	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	return a.serve(ctx, func(addr string) { printWalkthrough(out, cfg, addr) })
+	remove, err := writeDevEnv(envFile, cfg, devKey)
+	if err != nil {
+		return err
+	}
+	defer remove()
+	return a.serve(ctx, ln, func(addr string) {
+		printWalkthrough(out, devBase(addr), cfg.VonageAPIURL, cfg.ApplicationID, envFile)
+	})
+}
+
+// devBase is how the walkthrough names sdkauth at addr: localhost for a
+// wildcard address.
+func devBase(addr string) string {
+	if h, port, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
+		return "localhost:" + port
+	}
+	return addr
 }
 
 // devPostgresPort is the fixed port the README's walkthrough names, or a
@@ -131,54 +171,4 @@ func startEmulator(cfg *config, pub *rsa.PublicKey) (stop func(), err error) {
 	cfg.ApplicationID = appID
 	cfg.VonageAPIKey, cfg.VonageAPISecret = "sdkauth-dev", "sdkauth-dev-secret"
 	return func() { _ = srv.Close(); em.Close() }, nil
-}
-
-func printWalkthrough(out io.Writer, cfg config, addr string) {
-	host := addr
-	if h, port, err := net.SplitHostPort(addr); err == nil && (h == "" || h == "::" || h == "0.0.0.0") {
-		host = "localhost:" + port
-	}
-	base := "http://" + host
-	r := strings.NewReplacer("{{BASE}}", base, "{{VONAGE}}", cfg.VonageAPIURL, "{{APP}}", cfg.ApplicationID, "{{DB}}", cfg.DatabaseURL)
-	fmt.Fprint(out, r.Replace(`
-sdkauth is running at {{BASE}}
-  Vonage API: {{VONAGE}}   application: {{APP}}
-
-Try it in another terminal:
-
-  # 1. Sign a new user up: 201 with a Client SDK JWT and a refresh token
-  curl -s {{BASE}}/v1/signup -H 'Content-Type: application/json' \
-    -d '{"username":"new-user","password":"correct horse battery","display_name":"A New User"}'
-
-  # 2. Log in and keep the tokens
-  RESP=$(curl -s {{BASE}}/v1/token -d grant_type=password -d username=new-user -d 'password=correct horse battery')
-  ACCESS=$(echo "$RESP" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-  REFRESH=$(echo "$RESP" | sed -E 's/.*"refresh_token":"([^"]+)".*/\1/')
-
-  # 3. Who am I?
-  curl -s {{BASE}}/v1/me -H "Authorization: Bearer $ACCESS"
-
-  # 4. The same token opens a session at Vonage (here, the emulator)
-  curl -s {{VONAGE}}/v1/users?name=new-user -H "Authorization: Bearer $ACCESS"
-
-  # 5. Refresh: a new pair; the old refresh token is spent
-  curl -s {{BASE}}/v1/token -d grant_type=refresh_token -d "refresh_token=$REFRESH"
-
-  # 6. The public key that verifies every token
-  curl -s {{BASE}}/.well-known/jwks.json
-
-  # 7. A backend service and admin tool: create a client (its secret is shown once), then get an admin JWT
-  export DATABASE_URL='{{DB}}'
-  CLIENT=$(go run ./cmd/sdkauth clients create --name backend --scopes admin,tokens:admin,tokens:user --output json)
-  CLIENT_ID=$(echo "$CLIENT" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
-  CLIENT_SECRET=$(echo "$CLIENT" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
-  curl -s {{BASE}}/v1/token -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials
-
-  # 8. The admin API: list users (cursor-paginated), mint a token for one
-  curl -s "{{BASE}}/v1/admin/users?page_size=10" -u "$CLIENT_ID:$CLIENT_SECRET"
-  USER_ID=$(curl -s "{{BASE}}/v1/admin/users?username=new-user" -u "$CLIENT_ID:$CLIENT_SECRET" | sed -E 's/.*"id":"([^"]+)".*/\1/')
-  curl -s -X POST "{{BASE}}/v1/admin/users/$USER_ID/token" -u "$CLIENT_ID:$CLIENT_SECRET" -H 'Content-Type: application/json' -d '{"ttl":600}'
-`+workshopFlow+`
-Ctrl-C stops everything.
-`))
 }

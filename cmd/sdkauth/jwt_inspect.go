@@ -63,6 +63,7 @@ func jwtInspectCmd() *cobra.Command {
 		},
 	}
 	kf.register(cmd)
+	cmd.Flags().StringVar(&kf.keyPath, "key", "", "PEM file of the application's private key to check the signature with (the same as --private-key)")
 	return cmd
 }
 

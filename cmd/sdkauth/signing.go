@@ -181,41 +181,46 @@ func (a vonageApplication) SetPublicKeyPEM(ctx context.Context, pem string) erro
 
 // devActiveKey gives `sdkauth dev` its signing key: the stored active key,
 // else the environment's, else a generated one, stored as `serve` would
-// store it. It returns the public half, for the emulator's application.
+// store it. It returns the public half, for the emulator's application, and
+// the private half when it is the environment's or generated (nil when an
+// earlier run's stored key is active), for the run's key file.
 // generatedKEK says the encryption key was made up for this run, which
 // explains a failure to open keys an earlier run stored.
-func devActiveKey(ctx context.Context, cfg config, generatedKEK bool) (*rsa.PublicKey, error) {
+func devActiveKey(ctx context.Context, cfg config, generatedKEK bool) (*rsa.PublicKey, *rsa.PrivateKey, error) {
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer pool.Close()
 	store, err := newKeyStore(cfg, pool, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var key *rsa.PrivateKey
 	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
 		if key, err = loadPrivateKey(cfg); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	_, _, err = store.Import(ctx, key)
 	if errors.Is(err, keys.ErrNoKeyStored) {
 		if key, err = keys.GenerateKey(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		_, _, err = store.Import(ctx, key)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ring := &keys.Ring{}
 	if _, err := store.Load(ctx, ring); err != nil {
 		if generatedKEK && errors.Is(err, keys.ErrWrongEncryptionKey) {
-			return nil, fmt.Errorf("%w\n(dev made up an encryption key because SDKAUTH_KEY_ENCRYPTION_KEY is unset; set the one the keys were stored with, or use a fresh database)", err)
+			return nil, nil, fmt.Errorf("%w\n(dev made up an encryption key because SDKAUTH_KEY_ENCRYPTION_KEY is unset; set the one the keys were stored with, or use a fresh database)", err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return ring.Public(), nil
+	if key != nil && keys.Thumbprint(&key.PublicKey) != ring.KeyID() {
+		key = nil // a key stored by an earlier run is active, not this one
+	}
+	return ring.Public(), key, nil
 }
