@@ -113,7 +113,6 @@ func (s *ConsoleSessions) End(ctx context.Context, token string, cl ConsoleSessi
 	})
 }
 
-
 func randomToken() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
