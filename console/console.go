@@ -39,6 +39,9 @@ var templateFiles embed.FS
 //go:embed static/console.css
 var stylesheet []byte
 
+//go:embed static/favicon.svg
+var favicon []byte
+
 // pages holds each page parsed with the layout around it.
 var pages = func() map[string]*template.Template {
 	funcs := template.FuncMap{"when": func(t time.Time) string {
@@ -68,7 +71,8 @@ type Console struct {
 // New returns the console, to be mounted at /console.
 func New(d Deps) *Console {
 	c := &Console{Deps: d, mux: http.NewServeMux()}
-	c.mux.HandleFunc("GET /console/console.css", serveStylesheet)
+	c.mux.HandleFunc("GET /console/console.css", serveStatic("text/css; charset=utf-8", stylesheet))
+	c.mux.HandleFunc("GET /console/favicon.svg", serveStatic("image/svg+xml", favicon))
 	c.mux.HandleFunc("GET /console", c.home)
 	c.mux.HandleFunc("GET /console/{$}", c.home)
 	c.mux.HandleFunc("GET /console/sign-in", c.signInPage)
@@ -103,10 +107,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
-func serveStylesheet(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(stylesheet)
+func serveStatic(contentType string, body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(body)
+	}
 }
 
 // view is what every page template gets.
