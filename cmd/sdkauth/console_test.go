@@ -104,7 +104,7 @@ func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 	// A state-changing request needs the session's token and, from a
 	// browser, this origin.
 	signOut := func(form url.Values, header ...string) int {
-		return s.consoleRequest(http.MethodPost, "/console/sign-out", form, append([]string{"Cookie", cookie.Name+"="+cookie.Value}, header...)...).StatusCode
+		return s.consoleRequest(http.MethodPost, "/console/sign-out", form, append([]string{"Cookie", cookie.Name + "=" + cookie.Value}, header...)...).StatusCode
 	}
 	for name, code := range map[string]int{
 		"no token":              signOut(nil),
