@@ -96,8 +96,11 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/docs/redoc.standalone.js", serveDocs)
 
 	if d.Console != nil {
-		r.Any("/console", gin.WrapH(d.Console))
-		r.Any("/console/*page", gin.WrapH(d.Console))
+		// Pages and their forms: GET and POST only.
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			r.Handle(method, "/console", gin.WrapH(d.Console))
+			r.Handle(method, "/console/*page", gin.WrapH(d.Console))
+		}
 	}
 
 	v1 := r.Group("/v1")
