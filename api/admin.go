@@ -63,10 +63,7 @@ func (h *handlers) admin(scope string) gin.HandlerFunc {
 
 // actAs makes cl the actor of every audit row the request writes.
 func actAs(c *gin.Context, cl auth.ServiceClient) {
-	ctx := c.Request.Context()
-	from := auth.ClientFrom(ctx)
-	from.Actor = "client:" + cl.ID
-	c.Request = c.Request.WithContext(auth.WithClient(ctx, from))
+	c.Request = c.Request.WithContext(auth.ActingAs(c.Request.Context(), cl.ID))
 }
 
 type createClientRequest struct {

@@ -252,7 +252,6 @@ func (h *handlers) adminUpdateUser(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-		h.Audit.Record(ctx, auth.Event{Type: auth.EventUserUpdated, UserID: u.ID, Username: u.Username, Detail: "disabled=" + strconv.FormatBool(*req.Disabled)})
 	}
 	if u, err = h.Users.Get(ctx, u.ID); err != nil {
 		fail(c, err)

@@ -51,6 +51,10 @@ type Deps struct {
 	Outage func(error) *sdkauth.Error
 	// Provisioner lists and retries provisioning jobs.
 	Provisioner *users.Provisioner
+	// Console, when not nil, serves the admin console under /console. It
+	// runs behind the same middleware as the API (request id, access log,
+	// body limit, input checks, the caller's IP for throttling and audit).
+	Console http.Handler
 }
 
 const (
@@ -90,6 +94,14 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/docs", serveDocs)
 	r.GET("/docs/docs.js", serveDocs)
 	r.GET("/docs/redoc.standalone.js", serveDocs)
+
+	if d.Console != nil {
+		// Pages and their forms: GET and POST only.
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			r.Handle(method, "/console", gin.WrapH(d.Console))
+			r.Handle(method, "/console/*page", gin.WrapH(d.Console))
+		}
+	}
 
 	v1 := r.Group("/v1")
 	v1.POST("/signup", h.signup)

@@ -26,3 +26,12 @@ func ClientFrom(ctx context.Context) Client {
 	c, _ := ctx.Value(clientKey{}).(Client)
 	return c
 }
+
+// ActingAs returns ctx with the service client clientID as the actor
+// ("client:<client_id>") of every audit row written under it: an admin API
+// request or a console session acts as the client that authenticated it.
+func ActingAs(ctx context.Context, clientID string) context.Context {
+	from := ClientFrom(ctx)
+	from.Actor = "client:" + clientID
+	return WithClient(ctx, from)
+}

@@ -24,6 +24,15 @@ type AuditLog struct {
 	Actor     string
 }
 
+type ConsoleSession struct {
+	TokenHash  []byte
+	ClientID   string
+	CsrfToken  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
 type LoginFailure struct {
 	Key           string
 	Failures      int32

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -194,11 +195,23 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 }
 
 // SetDisabled disables or re-enables a user; a disabled user cannot log in
-// or refresh. It returns CodeNotFound for an unknown id.
+// or refresh. The change and its audit record (user_updated, by the actor in
+// ctx) commit together. It returns CodeNotFound for an unknown id.
 func (s *Service) SetDisabled(ctx context.Context, id uuid.UUID, disabled bool) (User, error) {
-	row, err := db.New(s.pool).SetUserDisabled(ctx, db.SetUserDisabledParams{ID: id, Disabled: disabled})
-	if db.IsNotFound(err) {
-		return User{}, sdkauth.Errorf(sdkauth.CodeNotFound, "No such user.")
+	var row db.User
+	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
+		var err error
+		row, err = q.SetUserDisabled(ctx, db.SetUserDisabledParams{ID: id, Disabled: disabled})
+		if db.IsNotFound(err) {
+			return sdkauth.Errorf(sdkauth.CodeNotFound, "No such user.")
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit.RecordTx(ctx, q, auth.Event{Type: auth.EventUserUpdated, UserID: row.ID, Username: row.Username, Detail: "disabled=" + strconv.FormatBool(disabled)})
+	})
+	if err != nil {
+		return User{}, err
 	}
-	return FromRow(row), err
+	return FromRow(row), nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sdkauth/sdkauth/api"
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/console"
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -85,10 +86,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}, 2*time.Second)
 	acc := newAccounts(cfg, pool, client, hasher, log)
 	metrics.WatchProvisioning(acc.prov.Stats)
+	clients := auth.NewClients(pool, acc.throttle, acc.audit)
 	h := api.NewRouter(api.Deps{
 		Pool:     pool,
 		Users:    acc.users,
-		Clients:  auth.NewClients(pool, acc.throttle, acc.audit),
+		Clients:  clients,
 		Audit:    acc.audit,
 		Sessions: acc.sessions,
 		Policies: policies,
@@ -105,6 +107,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Outage:         db.Outage,
 		Metrics:        metrics,
 		Provisioner:    acc.prov,
+		Console: console.New(console.Deps{
+			Sessions:     auth.NewConsoleSessions(pool, acc.audit),
+			Clients:      clients,
+			Users:        acc.users,
+			UserSessions: acc.sessions,
+			Outage:       db.Outage,
+			Logger:       log,
+		}),
 	})
 	log.Info("signing key loaded", "kid", sk.ring.KeyID(), "application_id", cfg.ApplicationID)
 	return &app{cfg: cfg, log: log, pool: pool, handler: h, keys: sk, accounts: acc}, nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -65,10 +66,18 @@ type transport struct {
 	router routers.Router
 }
 
+// IsConsole reports whether path is the admin console's: HTML pages and
+// forms for a browser, outside the API contract and checked by their own
+// browser and HTTP tests.
+func IsConsole(path string) bool { return path == "/console" || strings.HasPrefix(path, "/console/") }
+
 func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := tr.base.RoundTrip(req)
 	if err != nil {
 		return res, err
+	}
+	if IsConsole(req.URL.Path) {
+		return res, nil
 	}
 	route, params, err := tr.router.FindRoute(req)
 	if err != nil {
