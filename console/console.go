@@ -27,6 +27,7 @@ type Deps struct {
 	Clients      *auth.Clients
 	Users        *users.Service
 	UserSessions *auth.Sessions
+	Policies     *auth.Policies
 	// Outage recognises an error as a dependency being out of reach and
 	// returns the unavailable error to show; nil recognises nothing.
 	Outage func(error) *sdkauth.Error
@@ -51,8 +52,8 @@ var pages = func() map[string]*template.Template {
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	}}
 	m := map[string]*template.Template{}
-	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret"} {
-		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy"} {
+		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return m
 }()
@@ -87,6 +88,11 @@ func New(d Deps) *Console {
 	c.mux.Handle("POST /console/clients", c.signedIn(c.createClient))
 	c.mux.Handle("POST /console/clients/{id}/rotate", c.signedIn(c.rotateClient))
 	c.mux.Handle("POST /console/clients/{id}/delete", c.signedIn(c.deleteClient))
+	c.mux.Handle("GET /console/policies", c.signedIn(c.listPolicies))
+	c.mux.Handle("POST /console/policies", c.signedIn(c.createPolicy))
+	c.mux.Handle("GET /console/policies/{name}", c.signedIn(c.showPolicy))
+	c.mux.Handle("POST /console/policies/{name}", c.signedIn(c.editPolicy))
+	c.mux.Handle("POST /console/policies/{name}/delete", c.signedIn(c.deletePolicy))
 	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no such page."})
 	})
@@ -137,6 +143,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 var statusOf = map[string]int{
 	sdkauth.CodeValidation:    http.StatusBadRequest,
 	sdkauth.CodeNotFound:      http.StatusNotFound,
+	sdkauth.CodePolicyInUse:   http.StatusConflict,
 	sdkauth.CodeForbidden:     http.StatusForbidden,
 	sdkauth.CodeInvalidClient: http.StatusUnauthorized,
 	sdkauth.CodeRateLimited:   http.StatusTooManyRequests,

@@ -112,6 +112,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			Clients:      clients,
 			Users:        acc.users,
 			UserSessions: acc.sessions,
+			Policies:     policies,
 			Outage:       db.Outage,
 			Logger:       log,
 		}),

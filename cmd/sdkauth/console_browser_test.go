@@ -61,6 +61,16 @@ func (c *consoleTab) expect(status, want int64, wantText ...string) {
 	}
 }
 
+// signIn types a client's id and secret into the sign-in page and sends
+// it with Enter, as an admin would.
+func (c *consoleTab) signIn(id, secret string) int64 {
+	c.t.Helper()
+	c.eval(`document.getElementById("client_id").value = ""`)
+	return c.goTo("sign in",
+		chromedp.SendKeys(chromedp.CSS("#client_id"), id),
+		chromedp.SendKeys(chromedp.CSS("#client_secret"), secret+kb.Enter))
+}
+
 func (s *stack) userDisabled(t *testing.T, username string) bool {
 	t.Helper()
 	var disabled bool
@@ -98,21 +108,15 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	b.Screenshot(t, "console-sign-in")
 
-	signIn := func(id, secret string) int64 {
-		c.eval(`document.getElementById("client_id").value = ""`)
-		return c.goTo("sign in",
-			chromedp.SendKeys(chromedp.CSS("#client_id"), id),
-			chromedp.SendKeys(chromedp.CSS("#client_secret"), secret+kb.Enter))
-	}
-	c.expect(signIn(adminID, "not-the-secret"), 401, "The client id or secret is wrong.")
+	c.expect(c.signIn(adminID, "not-the-secret"), 401, "The client id or secret is wrong.")
 	b.Screenshot(t, "console-sign-in-refused")
-	c.expect(signIn(tokensOnlyID, tokensOnlySecret), 403, `lacks the "admin" scope`)
+	c.expect(c.signIn(tokensOnlyID, tokensOnlySecret), 403, `lacks the "admin" scope`)
 
 	// 27 users: a page of 25 and a page of 2, each user shown once.
 	listed := func() []string {
 		return strings.Split(c.eval(`[...document.querySelectorAll("tbody td:first-child")].map(td => td.innerText).join(",")`), ",")
 	}
-	c.expect(signIn(adminID, adminSecret), 200, "Next page")
+	c.expect(c.signIn(adminID, adminSecret), 200, "Next page")
 	first := listed()
 	b.Screenshot(t, "console-users")
 	c.expect(c.goTo("next page", chromedp.Click(chromedp.CSS(`a[rel="next"]`))), 200, "First page")

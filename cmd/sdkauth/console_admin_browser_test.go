@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sdkauth/sdkauth/internal/browsertest"
+)
+
+// setField replaces the value of the form field with id, as typing over
+// it would.
+func (c *consoleTab) setField(id, value string) {
+	c.t.Helper()
+	c.eval(`document.getElementById(` + jsString(id) + `).value = ` + jsString(value) + `, ""`)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// TestConsolePoliciesInChromium creates a policy in the console, edits it
+// with an ACL the domain refuses (the reason is shown on the field and
+// nothing changes), then with a valid one; deleting it is refused while a
+// user is on it and done once none is.
+func TestConsolePoliciesInChromium(t *testing.T) {
+	s := newStack(t, nil)
+	adminID, adminSecret := s.newClient("admin")
+	admin := basic(adminID, adminSecret)
+	userID := userID(s.signup("new-user", "correct horse battery"))
+
+	b := browsertest.New(t)
+	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
+	defer cancel()
+	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
+	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
+	c.expect(c.signIn(adminID, adminSecret), 200)
+
+	c.expect(c.goTo("policies", chromedp.Navigate(s.URL+"/console/policies")), 200, "client-sdk", "built in", "Create a policy")
+	c.setField("name", "read-only")
+	c.setField("acl", `{"paths": {"/*/users/**": {}}}`)
+	c.setField("max_ttl", "3600")
+	c.expect(c.goTo("create a policy", chromedp.Click(chromedp.CSS(`form[action="/console/policies"] button`))), 200, "The policy is saved")
+	if got := c.eval("location.pathname"); got != "/console/policies/read-only" {
+		t.Fatalf("creating led to %s", got)
+	}
+
+	// A method Vonage does not know is refused on the ACL field, naming
+	// where in the ACL it is, and the stored policy is unchanged.
+	c.setField("acl", `{"paths": {"/*/users/**": {"methods": ["FETCH"]}}}`)
+	c.setField("max_ttl", "10")
+	c.expect(c.goTo("an invalid edit", chromedp.Click(chromedp.CSS(`form[action="/console/policies/read-only"] button`))), 400, "correct the fields marked below")
+	if got := c.eval(`document.getElementById("acl-error").innerText`); !strings.Contains(got, `acl.paths./*/users/**.methods[0]: "FETCH" is not one of GET, POST, PUT, PATCH, DELETE`) {
+		t.Errorf("the ACL field's error: %q", got)
+	}
+	if got := c.eval(`document.getElementById("max_ttl-error").innerText`); !strings.Contains(got, "must be between 30 and 86400 seconds") {
+		t.Errorf("the max_ttl field's error: %q", got)
+	}
+	if got := c.eval(`document.getElementById("acl").getAttribute("aria-invalid") + " " + document.getElementById("acl").value`); !strings.Contains(got, `true {"paths": {"/*/users/**": {"methods": ["FETCH"]}}}`) {
+		t.Errorf("the refused ACL is not kept and marked: %q", got)
+	}
+	b.Screenshot(t, "console-policy-invalid")
+	if r := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":3600`) {
+		t.Errorf("a refused edit changed the policy: %s", r.Body)
+	}
+
+	c.setField("acl", `{"paths": {"/*/users/**": {"methods": ["GET"]}, "/*/conversations/**": {"methods": ["GET"]}}}`)
+	c.setField("max_ttl", "600")
+	c.expect(c.goTo("a valid edit", chromedp.Click(chromedp.CSS(`form[action="/console/policies/read-only"] button`))), 200, "The policy is saved", "/*/conversations/**")
+	b.Screenshot(t, "console-policy")
+	if r := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":600`) || !strings.Contains(string(r.Body), `"/*/conversations/**":{"methods":["GET"]}`) {
+		t.Errorf("the edit is not stored: %s", r.Body)
+	}
+
+	// In use, the policy stays, and the page says why.
+	setPolicy := func(name string) {
+		if r := s.do(http.MethodPatch, "/v1/admin/users/"+userID, "application/json", strings.NewReader(`{"policy":"`+name+`"}`), "Authorization", admin); r.Status != http.StatusOK {
+			t.Fatalf("putting the user on %s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	setPolicy("read-only")
+	c.expect(c.goTo("delete in use", chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`))), 409, "Not deleted: Users are still on policy")
+	b.Screenshot(t, "console-policy-in-use")
+	setPolicy("client-sdk")
+	c.expect(c.goTo("delete", chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`))), 200, "The policy is deleted.")
+	c.expect(c.goTo("policies again", chromedp.Navigate(s.URL+"/console/policies")), 200)
+	b.Screenshot(t, "console-policies")
+	if strings.Contains(c.text(), "read-only") {
+		t.Error("the deleted policy is still listed")
+	}
+
+	var got []string
+	for _, e := range s.audit("") {
+		if strings.HasPrefix(e.Event, "policy_") {
+			got = append(got, e.Event+" "+e.Detail)
+		}
+	}
+	want := "policy_changed policy=read-only max_ttl=3600\npolicy_changed policy=read-only max_ttl=600\npolicy_deleted policy=read-only"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("the policy audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+	for _, p := range b.Problems() {
+		if !strings.Contains(p, "status of 400 (Bad Request)") && !strings.Contains(p, "status of 409 (Conflict)") {
+			t.Errorf("a console page logged %s", p)
+		}
+	}
+}
