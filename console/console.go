@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/users"
@@ -28,6 +30,7 @@ type Deps struct {
 	Users        *users.Service
 	UserSessions *auth.Sessions
 	Policies     *auth.Policies
+	Audit        *auth.Audit
 	// Outage recognises an error as a dependency being out of reach and
 	// returns the unavailable error to show; nil recognises nothing.
 	Outage func(error) *sdkauth.Error
@@ -45,14 +48,18 @@ var favicon []byte
 
 // pages holds each page parsed with the layout around it.
 var pages = func() map[string]*template.Template {
-	funcs := template.FuncMap{"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05 UTC")
-	}}
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05 UTC")
+		},
+		// known is false for uuid.Nil, which stands for no id.
+		"known": func(id uuid.UUID) bool { return id != uuid.Nil },
+	}
 	m := map[string]*template.Template{}
-	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy"} {
+	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy", "audit"} {
 		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return m
@@ -93,6 +100,7 @@ func New(d Deps) *Console {
 	c.mux.Handle("GET /console/policies/{name}", c.signedIn(c.showPolicy))
 	c.mux.Handle("POST /console/policies/{name}", c.signedIn(c.editPolicy))
 	c.mux.Handle("POST /console/policies/{name}/delete", c.signedIn(c.deletePolicy))
+	c.mux.Handle("GET /console/audit", c.signedIn(c.listAudit))
 	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no such page."})
 	})

@@ -113,6 +113,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			Users:        acc.users,
 			UserSessions: acc.sessions,
 			Policies:     policies,
+			Audit:        acc.audit,
 			Outage:       db.Outage,
 			Logger:       log,
 		}),

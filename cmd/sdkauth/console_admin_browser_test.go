@@ -25,11 +25,12 @@ func jsString(s string) string {
 	return `"` + r.Replace(s) + `"`
 }
 
-// TestConsolePoliciesInChromium creates a policy in the console, edits it
-// with an ACL the domain refuses (the reason is shown on the field and
-// nothing changes), then with a valid one; deleting it is refused while a
-// user is on it and done once none is.
-func TestConsolePoliciesInChromium(t *testing.T) {
+// TestConsolePoliciesAndAuditInChromium creates a policy in the console,
+// edits it with an ACL the domain refuses (the reason is shown on the field
+// and nothing changes), then with a valid one; deleting it is refused while
+// a user is on it and done once none is; and the audit page shows each
+// action with the acting client.
+func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -105,6 +106,32 @@ func TestConsolePoliciesInChromium(t *testing.T) {
 	if strings.Join(got, "\n") != want {
 		t.Errorf("the policy audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
+
+	// The audit page shows each of those actions with the acting client,
+	// narrowed by event, actor, user and time.
+	actor := "client:" + adminID
+	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit")), 200, "policy_deleted", "user_policy_changed", "console_signed_in")
+	c.setField("event", "policy_changed")
+	c.setField("actor", actor)
+	c.expect(c.goTo("filter the audit log", chromedp.Click(chromedp.CSS(`form.filters button`))), 200)
+	b.Screenshot(t, "console-audit")
+	if got := c.eval(`[...document.querySelectorAll("tbody tr")].map(tr => [...tr.cells].slice(1, 5).map(td => td.innerText).join(" | ")).join("\n")`); got != "policy_changed | — | "+actor+" | policy=read-only max_ttl=600\npolicy_changed | — | "+actor+" | policy=read-only max_ttl=3600" {
+		t.Errorf("the audit page filtered by event and actor shows:\n%s", got)
+	}
+	c.expect(c.goTo("filter by a user", chromedp.Navigate(s.URL+"/console/audit?user=new-user&event=user_policy_changed")), 200, "policy=read-only", "policy=client-sdk")
+	if n := c.eval(`String(document.querySelectorAll("tbody tr").length)`); n != "2" {
+		t.Errorf("the new user's policy changes: %s rows\n%s", n, c.text())
+	}
+	c.expect(c.goTo("follow an event link", chromedp.Click(chromedp.CSS(`tbody tr:first-child td:nth-child(2) a`))), 200)
+	if got := c.eval("location.search"); got != "?event=user_policy_changed&user=new-user" {
+		t.Errorf("an event link led to %s", got)
+	}
+	c.expect(c.goTo("before any of it", chromedp.Navigate(s.URL+"/console/audit?until=2001-01-01T00:00&actor="+actor)), 200, "No audit entries match.")
+	c.expect(c.goTo("a bad time", chromedp.Navigate(s.URL+"/console/audit?since=yesterday")), 400, "Correct the filters marked below.")
+	if got := c.eval(`document.getElementById("since-error").innerText`); !strings.Contains(got, "must be a date and time") {
+		t.Errorf("the since field's error: %q", got)
+	}
+
 	for _, p := range b.Problems() {
 		if !strings.Contains(p, "status of 400 (Bad Request)") && !strings.Contains(p, "status of 409 (Conflict)") {
 			t.Errorf("a console page logged %s", p)

@@ -54,3 +54,24 @@ WITH doomed AS (
     RETURNING a.at AS deleted_at
 )
 SELECT count(*)::bigint AS deleted, COALESCE(max(g.deleted_at), @since::timestamptz)::timestamptz AS newest FROM gone g;
+
+-- name: SearchAuditLog :many
+-- SearchAuditLog returns up to max_rows events, newest first, older than
+-- the id before_id (the last one of the previous page) and narrowed by
+-- each filter given: a user by id or by name, an event, an actor, and a time
+-- range [since, until). A page is a read of committed rows; it takes no
+-- lock. Paging by id rather than by offset keeps a page stable while rows
+-- are appended.
+SELECT id, at, event, user_id, username, ip, reason, detail, actor FROM audit_log
+WHERE (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id)::bigint)
+  AND (sqlc.narg(user_id)::uuid IS NULL OR user_id = sqlc.narg(user_id)::uuid)
+  AND (sqlc.narg(username)::text IS NULL OR username = sqlc.narg(username)::text
+       -- Some events record only the user's id: match those of the user
+       -- now called username too.
+       OR user_id = (SELECT u.id FROM users u WHERE u.username = sqlc.narg(username)::text))
+  AND (sqlc.narg(event)::text IS NULL OR event = sqlc.narg(event)::text)
+  AND (sqlc.narg(actor)::text IS NULL OR actor = sqlc.narg(actor)::text)
+  AND (sqlc.narg(since)::timestamptz IS NULL OR at >= sqlc.narg(since)::timestamptz)
+  AND (sqlc.narg(until)::timestamptz IS NULL OR at < sqlc.narg(until)::timestamptz)
+ORDER BY id DESC
+LIMIT @max_rows;
