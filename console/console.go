@@ -31,6 +31,7 @@ type Deps struct {
 	UserSessions *auth.Sessions
 	Policies     *auth.Policies
 	Audit        *auth.Audit
+	Provisioner  *users.Provisioner
 	// Outage recognises an error as a dependency being out of reach and
 	// returns the unavailable error to show; nil recognises nothing.
 	Outage func(error) *sdkauth.Error
@@ -59,7 +60,7 @@ var pages = func() map[string]*template.Template {
 		"known": func(id uuid.UUID) bool { return id != uuid.Nil },
 	}
 	m := map[string]*template.Template{}
-	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy", "audit"} {
+	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy", "audit", "provisioning"} {
 		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return m
@@ -101,6 +102,8 @@ func New(d Deps) *Console {
 	c.mux.Handle("POST /console/policies/{name}", c.signedIn(c.editPolicy))
 	c.mux.Handle("POST /console/policies/{name}/delete", c.signedIn(c.deletePolicy))
 	c.mux.Handle("GET /console/audit", c.signedIn(c.listAudit))
+	c.mux.Handle("GET /console/provisioning", c.signedIn(c.listJobs))
+	c.mux.Handle("POST /console/provisioning/{id}/retry", c.signedIn(c.retryJob))
 	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no such page."})
 	})

@@ -114,6 +114,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			UserSessions: acc.sessions,
 			Policies:     policies,
 			Audit:        acc.audit,
+			Provisioner:  acc.prov,
 			Outage:       db.Outage,
 			Logger:       log,
 		}),

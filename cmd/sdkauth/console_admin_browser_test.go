@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sdkauth/sdkauth/internal/browsertest"
+	"github.com/sdkauth/sdkauth/users"
 )
 
 // setField replaces the value of the form field with id, as typing over
@@ -136,5 +137,50 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 		if !strings.Contains(p, "status of 400 (Bad Request)") && !strings.Contains(p, "status of 409 (Conflict)") {
 			t.Errorf("a console page logged %s", p)
 		}
+	}
+}
+
+// TestConsoleProvisioningInChromium lists a job that Vonage refused for
+// good with its error, retries it from the console once Vonage accepts
+// it, and finds the retry in the audit log with the acting client.
+func TestConsoleProvisioningInChromium(t *testing.T) {
+	s := newStack(t, nil)
+	adminID, adminSecret := s.newClient("admin")
+	admin := basic(adminID, adminSecret)
+	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
+	r := s.postJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
+	if r.Status != http.StatusAccepted || r.JSON(t)["user"].(map[string]any)["provisioning"] != users.StateFailed {
+		t.Fatalf("sign-up refused for good at Vonage: %d %s", r.Status, r.Body)
+	}
+	id := userID(r.JSON(t))
+
+	b := browsertest.New(t)
+	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
+	defer cancel()
+	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
+	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
+	c.expect(c.signIn(adminID, adminSecret), 200)
+	c.expect(c.goTo("provisioning", chromedp.Click(chromedp.CSS(`nav a[href="/console/provisioning"]`))), 200, "new-user", "create", "failed", "400", "Retry now")
+	if rows := c.eval(`String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
+		t.Fatalf("%s failed jobs listed:\n%s", rows, c.text())
+	}
+	b.Screenshot(t, "console-provisioning-failed")
+
+	s.clearFaults()
+	c.expect(c.goTo("retry", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`))), 200, "is due now")
+	waitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
+		return s.adminUser(admin, id)["provisioning"] == users.StateProvisioned
+	})
+	c.expect(c.goTo("failed jobs", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="state=failed"]`))), 200, "No failed jobs.")
+	b.Screenshot(t, "console-provisioning-retried")
+	s.mustLogin("new-user", goodPassword)
+
+	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit?event=provisioning_job_retried")), 200, "new-user", "client:"+adminID, "kind=create")
+	if rows := c.eval(`String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
+		t.Errorf("%s retries in the audit log:\n%s", rows, c.text())
+	}
+	b.Screenshot(t, "console-audit-retry")
+	if p := b.Problems(); len(p) != 0 {
+		t.Errorf("the console pages logged %q", p)
 	}
 }
