@@ -32,6 +32,7 @@ type Deps struct {
 	Policies     *auth.Policies
 	Audit        *auth.Audit
 	Provisioner  *users.Provisioner
+	Keys         Keys
 	// Outage recognises an error as a dependency being out of reach and
 	// returns the unavailable error to show; nil recognises nothing.
 	Outage func(error) *sdkauth.Error
@@ -60,7 +61,7 @@ var pages = func() map[string]*template.Template {
 		"known": func(id uuid.UUID) bool { return id != uuid.Nil },
 	}
 	m := map[string]*template.Template{}
-	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy", "audit", "provisioning"} {
+	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy", "audit", "provisioning", "keys"} {
 		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return m
@@ -104,6 +105,8 @@ func New(d Deps) *Console {
 	c.mux.Handle("GET /console/audit", c.signedIn(c.listAudit))
 	c.mux.Handle("GET /console/provisioning", c.signedIn(c.listJobs))
 	c.mux.Handle("POST /console/provisioning/{id}/retry", c.signedIn(c.retryJob))
+	c.mux.Handle("GET /console/keys", c.signedIn(c.listKeys))
+	c.mux.Handle("POST /console/keys/rotate", c.signedIn(c.rotateKey))
 	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no such page."})
 	})

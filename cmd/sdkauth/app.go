@@ -115,6 +115,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			Policies:     policies,
 			Audit:        acc.audit,
 			Provisioner:  acc.prov,
+			Keys:         consoleKeys{cfg: cfg, keys: sk, audit: acc.audit},
 			Outage:       db.Outage,
 			Logger:       log,
 		}),

@@ -184,3 +184,44 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 		t.Errorf("the console pages logged %q", p)
 	}
 }
+
+// TestConsoleKeysInChromium shows the active key's thumbprint and age,
+// states what a rotation does to clients, and rotates: tokens are signed
+// with the new key, the old one is listed as previous, and the rotation is
+// in the audit log with the acting client.
+func TestConsoleKeysInChromium(t *testing.T) {
+	s := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"})
+	adminID, adminSecret := s.newClient("admin")
+	oldKID := s.App.keys.ring.KeyID()
+
+	b := browsertest.New(t)
+	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
+	defer cancel()
+	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
+	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
+	c.expect(c.signIn(adminID, adminSecret), 200)
+	c.expect(c.goTo("keys", chromedp.Click(chromedp.CSS(`nav a[href="/console/keys"]`))), 200, oldKID, "active", "under a minute", "stops working at Vonage at once", "refreshSession")
+	b.Screenshot(t, "console-keys")
+
+	c.expect(c.goTo("rotate", chromedp.Click(chromedp.CSS(`form[action="/console/keys/rotate"] button`))), 200, "The signing key is rotated")
+	newKID := s.App.keys.ring.KeyID()
+	if newKID == oldKID {
+		t.Fatal("the console's rotation did not switch this replica's key")
+	}
+	rows := c.eval(`[...document.querySelectorAll("tbody tr")].map(tr => tr.cells[0].innerText + " " + tr.cells[1].innerText).join("\n")`)
+	if rows != newKID+" active\n"+oldKID+" previous" {
+		t.Errorf("after rotating, the keys page lists:\n%s", rows)
+	}
+	b.Screenshot(t, "console-keys-rotated")
+	token := s.signup("new-user", "correct horse battery")["access_token"].(string)
+	if header := decodeSegment(t, token, 0); header["kid"] != newKID {
+		t.Errorf("a new token is signed by %v", header["kid"])
+	}
+	if r := s.emulatorDo(http.MethodGet, "/v1/users", token); r.Status != http.StatusOK {
+		t.Errorf("Vonage refuses a token signed with the new key: %d %s", r.Status, r.Body)
+	}
+	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit?event=key_rotated")), 200, "client:"+adminID, "new_kid="+newKID, "old_kid="+oldKID)
+	if p := b.Problems(); len(p) != 0 {
+		t.Errorf("the console pages logged %q", p)
+	}
+}

@@ -175,21 +175,34 @@ func runKeysRotate(ctx context.Context, cfg config, log *slog.Logger, out io.Wri
 	if _, err := store.Load(ctx, &keys.Ring{}); err != nil {
 		return err
 	}
-	rot, err := store.Rotate(ctx, applicationOf(cfg), previousKeyLifetime)
+	rot, err := rotateSigningKey(ctx, cfg, store, auth.NewAudit(pool, log))
 	switch {
 	case errors.Is(err, keys.ErrRotationInProgress), errors.Is(err, keys.ErrRotationConflict):
 		return fmt.Errorf("%w; nothing was changed by this run", err)
 	case err != nil:
 		return err
 	}
-	auth.NewAudit(pool, log).Record(ctx, auth.Event{
-		Type:   EventKeyRotated,
-		Detail: fmt.Sprintf("application=%s new_kid=%s old_kid=%s resumed=%t", cfg.ApplicationID, rot.NewKeyID, rot.OldKeyID, rot.Resumed),
-	})
 	if rot.Resumed {
 		fmt.Fprintln(out, "Finished an interrupted rotation whose key was already uploaded.")
 	}
 	fmt.Fprintf(out, "Active key:   %s (uploaded to application %s)\nPrevious key: %s (sdkauth accepts its tokens until %s; Vonage no longer does)\n",
 		rot.NewKeyID, cfg.ApplicationID, rot.OldKeyID, rot.PreviousExpiresAt.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// rotateSigningKey rotates the application's signing key (keys.Store.Rotate
+// against the Vonage application, the old key verifying for
+// previousKeyLifetime) and records the rotation in the audit log, with the
+// acting client when ctx carries one. `sdkauth keys rotate` and the console
+// both rotate through it. It returns Store.Rotate's errors.
+func rotateSigningKey(ctx context.Context, cfg config, store *keys.Store, audit *auth.Audit) (keys.Rotation, error) {
+	rot, err := store.Rotate(ctx, applicationOf(cfg), previousKeyLifetime)
+	if err != nil {
+		return keys.Rotation{}, err
+	}
+	audit.Record(ctx, auth.Event{
+		Type:   EventKeyRotated,
+		Detail: fmt.Sprintf("application=%s new_kid=%s old_kid=%s resumed=%t", cfg.ApplicationID, rot.NewKeyID, rot.OldKeyID, rot.Resumed),
+	})
+	return rot, nil
 }
