@@ -26,6 +26,19 @@ func jsString(s string) string {
 	return `"` + r.Replace(s) + `"`
 }
 
+// signedInConsole opens the console in a new Chromium and signs in with
+// the admin client id and secret.
+func signedInConsole(t *testing.T, s *stack, id, secret string) *consoleTab {
+	t.Helper()
+	b := browsertest.New(t)
+	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
+	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
+	c.expect(c.signIn(id, secret), 200)
+	return c
+}
+
 // TestConsolePoliciesAndAuditInChromium creates a policy in the console,
 // edits it with an ACL the domain refuses (the reason is shown on the field
 // and nothing changes), then with a valid one; deleting it is refused while
@@ -37,12 +50,8 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	admin := basic(adminID, adminSecret)
 	userID := userID(s.signup("new-user", "correct horse battery"))
 
-	b := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
-	defer cancel()
-	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
-	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
-	c.expect(c.signIn(adminID, adminSecret), 200)
+	c := signedInConsole(t, s, adminID, adminSecret)
+	b := c.b
 
 	c.expect(c.goTo("policies", chromedp.Navigate(s.URL+"/console/policies")), 200, "client-sdk", "built in", "Create a policy")
 	c.setField("name", "read-only")
@@ -154,12 +163,8 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 	}
 	id := userID(r.JSON(t))
 
-	b := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
-	defer cancel()
-	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
-	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
-	c.expect(c.signIn(adminID, adminSecret), 200)
+	c := signedInConsole(t, s, adminID, adminSecret)
+	b := c.b
 	c.expect(c.goTo("provisioning", chromedp.Click(chromedp.CSS(`nav a[href="/console/provisioning"]`))), 200, "new-user", "create", "failed", "400", "Retry now")
 	if rows := c.eval(`String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
 		t.Fatalf("%s failed jobs listed:\n%s", rows, c.text())
@@ -194,12 +199,8 @@ func TestConsoleKeysInChromium(t *testing.T) {
 	adminID, adminSecret := s.newClient("admin")
 	oldKID := s.App.keys.ring.KeyID()
 
-	b := browsertest.New(t)
-	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
-	defer cancel()
-	c := &consoleTab{t: t, s: s, b: b, ctx: ctx}
-	c.goTo("open the console", chromedp.Navigate(s.URL+"/console/sign-in"))
-	c.expect(c.signIn(adminID, adminSecret), 200)
+	c := signedInConsole(t, s, adminID, adminSecret)
+	b := c.b
 	c.expect(c.goTo("keys", chromedp.Click(chromedp.CSS(`nav a[href="/console/keys"]`))), 200, oldKID, "active", "under a minute", "stops working at Vonage at once", "refreshSession")
 	b.Screenshot(t, "console-keys")
 
