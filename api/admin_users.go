@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth"
-	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -193,20 +192,12 @@ func (h *handlers) adminUserToken(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if u.Disabled {
-		fail(c, sdkauth.Errorf(sdkauth.CodeForbidden, "The user is disabled."))
-		return
-	}
-	body, err := h.userToken(c, u, g)
+	tok, claims, err := h.tokens().MintOnBehalf(c.Request.Context(), u, g.TTL, g.ACL)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if err := h.Audit.Require(c.Request.Context(), auth.Event{Type: auth.EventUserTokenIssued, UserID: u.ID, Username: u.Username}); err != nil {
-		fail(c, err)
-		return
-	}
-	writeToken(c, http.StatusOK, body)
+	writeToken(c, http.StatusOK, userTokenBody(u, tok, claims))
 }
 
 type adminUpdateUserRequest struct {

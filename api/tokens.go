@@ -51,22 +51,26 @@ type grant struct {
 	ACL *keys.ACL
 }
 
-// userToken mints a Client SDK token for u under u's policy, narrowed by g.
-// It returns CodeProvisioningPending while u has no Vonage user yet, since
-// Vonage would refuse a token naming it.
+// tokens mints user tokens as every route that hands one out does.
+func (h *handlers) tokens() users.Tokens {
+	return users.Tokens{Policies: h.Policies, Minter: h.Minter, Audit: h.Audit}
+}
+
+// userToken mints a Client SDK token for u under u's policy, narrowed by g
+// (users.Tokens.Mint, with its errors).
 func (h *handlers) userToken(c *gin.Context, u users.User, g grant) (tokenBody, error) {
-	if u.Provisioning != users.StateProvisioned {
-		return tokenBody{}, errPending()
-	}
-	pol, err := h.Policies.Get(c.Request.Context(), u.Policy)
+	tok, claims, err := h.tokens().Mint(c.Request.Context(), u, g.TTL, g.ACL)
 	if err != nil {
 		return tokenBody{}, err
 	}
-	acl, ttl, err := h.Policies.Grant(pol, g.TTL, g.ACL)
-	if err != nil {
-		return tokenBody{}, err
-	}
-	return h.mintUserToken(u, acl, ttl)
+	return userTokenBody(u, tok, claims), nil
+}
+
+// userTokenBody is the token response for u's token.
+func userTokenBody(u users.User, tok string, claims keys.Claims) tokenBody {
+	body := bearerBody(tok, claims)
+	body.User = newUserBody(u)
+	return body
 }
 
 // mintUserToken signs u's token with the ACL and lifetime already granted.
@@ -75,9 +79,7 @@ func (h *handlers) mintUserToken(u users.User, acl keys.ACL, ttl time.Duration) 
 	if err != nil {
 		return tokenBody{}, err
 	}
-	body := bearerBody(tok, claims)
-	body.User = newUserBody(u)
-	return body, nil
+	return userTokenBody(u, tok, claims), nil
 }
 
 // bearerBody is the RFC 6749 §5.1 part of a token response.
@@ -95,14 +97,6 @@ func writeToken(c *gin.Context, status int, body tokenBody) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
 	writeJSON(c, status, "application/json", body)
-}
-
-func errPending() error {
-	return &sdkauth.Error{
-		Code:       sdkauth.CodeProvisioningPending,
-		Message:    "The user is still being set up at Vonage; try again shortly.",
-		RetryAfter: 2 * time.Second,
-	}
 }
 
 var errInternal = &sdkauth.Error{Code: sdkauth.CodeInternal, Message: "Something went wrong on our side."}

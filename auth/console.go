@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,6 +25,9 @@ const (
 type ConsoleSession struct {
 	ClientID   string
 	ClientName string
+	// Scopes are the client's scopes as the request found them; actions
+	// beyond admin (minting a user token) check them.
+	Scopes []string
 	// CSRF is the per-session token a state-changing request must echo.
 	CSRF      string
 	ExpiresAt time.Time
@@ -78,7 +82,7 @@ func (s *ConsoleSessions) Start(ctx context.Context, cl ServiceClient) (string, 
 	if err != nil {
 		return "", ConsoleSession{}, err
 	}
-	return token, ConsoleSession{ClientID: cl.ID, ClientName: cl.Name, CSRF: csrf, ExpiresAt: time.Now().Add(s.Absolute)}, nil
+	return token, ConsoleSession{ClientID: cl.ID, ClientName: cl.Name, Scopes: cl.Scopes, CSRF: csrf, ExpiresAt: time.Now().Add(s.Absolute)}, nil
 }
 
 // Resume returns the live session that token names and marks it used. It
@@ -96,7 +100,7 @@ func (s *ConsoleSessions) Resume(ctx context.Context, token string) (ConsoleSess
 	if err != nil {
 		return ConsoleSession{}, err
 	}
-	return ConsoleSession{ClientID: row.ClientID, ClientName: row.ClientName, CSRF: row.CsrfToken, ExpiresAt: row.ExpiresAt}, nil
+	return ConsoleSession{ClientID: row.ClientID, ClientName: row.ClientName, Scopes: row.ClientScopes, CSRF: row.CsrfToken, ExpiresAt: row.ExpiresAt}, nil
 }
 
 // End signs the session that token names out; an unknown token is not an
@@ -112,6 +116,9 @@ func (s *ConsoleSessions) End(ctx context.Context, token string, cl ConsoleSessi
 		return s.audit.RecordTx(ctx, q, Event{Type: EventConsoleSignedOut})
 	})
 }
+
+// Has reports whether the session's client holds scope.
+func (s ConsoleSession) Has(scope string) bool { return slices.Contains(s.Scopes, scope) }
 
 func randomToken() string {
 	var b [32]byte

@@ -31,8 +31,10 @@ type Deps struct {
 	UserSessions *auth.Sessions
 	Policies     *auth.Policies
 	Audit        *auth.Audit
-	Provisioner  *users.Provisioner
-	Keys         Keys
+	// Tokens mints user tokens, as the admin API's token route does.
+	Tokens      users.Tokens
+	Provisioner *users.Provisioner
+	Keys        Keys
 	// Outage recognises an error as a dependency being out of reach and
 	// returns the unavailable error to show; nil recognises nothing.
 	Outage func(error) *sdkauth.Error
@@ -61,7 +63,7 @@ var pages = func() map[string]*template.Template {
 		"known": func(id uuid.UUID) bool { return id != uuid.Nil },
 	}
 	m := map[string]*template.Template{}
-	for _, name := range []string{"sign-in", "error", "users", "user", "clients", "client-secret", "policies", "policy", "audit", "provisioning", "keys"} {
+	for _, name := range []string{"sign-in", "error", "users", "user", "user-delete", "clients", "client-secret", "policies", "policy", "audit", "provisioning", "keys"} {
 		m[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return m
@@ -93,6 +95,10 @@ func New(d Deps) *Console {
 	c.mux.Handle("POST /console/users/{id}/disable", c.signedIn(c.setDisabled(true)))
 	c.mux.Handle("POST /console/users/{id}/enable", c.signedIn(c.setDisabled(false)))
 	c.mux.Handle("POST /console/users/{id}/revoke-sessions", c.signedIn(c.revokeSessions))
+	c.mux.Handle("POST /console/users/{id}/policy", c.signedIn(c.setPolicy))
+	c.mux.Handle("GET /console/users/{id}/delete", c.signedIn(c.confirmDelete))
+	c.mux.Handle("POST /console/users/{id}/delete", c.signedIn(c.deleteUser))
+	c.mux.Handle("POST /console/users/{id}/token", c.signedIn(c.mintToken))
 	c.mux.Handle("GET /console/clients", c.signedIn(c.listClients))
 	c.mux.Handle("POST /console/clients", c.signedIn(c.createClient))
 	c.mux.Handle("POST /console/clients/{id}/rotate", c.signedIn(c.rotateClient))

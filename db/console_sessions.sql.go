@@ -71,7 +71,7 @@ WHERE s.token_hash = $1
   AND s.last_seen_at > now() - make_interval(secs => $2::float8)
   AND $3::text = ANY (c.scopes)
   AND c.rotated_at <= s.created_at
-RETURNING s.client_id, c.name AS client_name, s.csrf_token, s.expires_at
+RETURNING s.client_id, c.name AS client_name, c.scopes AS client_scopes, s.csrf_token, s.expires_at
 `
 
 type ResumeConsoleSessionParams struct {
@@ -81,10 +81,11 @@ type ResumeConsoleSessionParams struct {
 }
 
 type ResumeConsoleSessionRow struct {
-	ClientID   string
-	ClientName string
-	CsrfToken  string
-	ExpiresAt  time.Time
+	ClientID     string
+	ClientName   string
+	ClientScopes []string
+	CsrfToken    string
+	ExpiresAt    time.Time
 }
 
 // ResumeConsoleSession finds a live console session and touches it, in one
@@ -99,6 +100,7 @@ func (q *Queries) ResumeConsoleSession(ctx context.Context, arg ResumeConsoleSes
 	err := row.Scan(
 		&i.ClientID,
 		&i.ClientName,
+		&i.ClientScopes,
 		&i.CsrfToken,
 		&i.ExpiresAt,
 	)

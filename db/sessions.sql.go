@@ -50,6 +50,61 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 	return err
 }
 
+const listLiveUserSessions = `-- name: ListLiveUserSessions :many
+SELECT id, created_at, refreshed_at, expires_at, ip, user_agent
+FROM sessions
+WHERE user_id = $1
+  AND revoked_at IS NULL
+  AND expires_at > now()
+  AND refreshed_at > now() - make_interval(secs => $2::float8)
+ORDER BY created_at DESC
+LIMIT 100
+`
+
+type ListLiveUserSessionsParams struct {
+	UserID      uuid.UUID
+	IdleSeconds float64
+}
+
+type ListLiveUserSessionsRow struct {
+	ID          uuid.UUID
+	CreatedAt   time.Time
+	RefreshedAt time.Time
+	ExpiresAt   time.Time
+	Ip          string
+	UserAgent   string
+}
+
+// ListLiveUserSessions lists a user's sessions that a refresh token could
+// still continue, newest first, for the console. It only reads; a session
+// ending meanwhile shows until the next look.
+func (q *Queries) ListLiveUserSessions(ctx context.Context, arg ListLiveUserSessionsParams) ([]ListLiveUserSessionsRow, error) {
+	rows, err := q.db.Query(ctx, listLiveUserSessions, arg.UserID, arg.IdleSeconds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListLiveUserSessionsRow
+	for rows.Next() {
+		var i ListLiveUserSessionsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CreatedAt,
+			&i.RefreshedAt,
+			&i.ExpiresAt,
+			&i.Ip,
+			&i.UserAgent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockRefreshToken = `-- name: LockRefreshToken :one
 SELECT t.session_id, t.rotated_at, s.refreshed_at, s.expires_at, s.revoked_at,
        u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, u.tokens_valid_after, p.name, p.acl, p.max_ttl, p.created_at, p.updated_at, now()::timestamptz AS now

@@ -19,6 +19,7 @@ import (
 	"github.com/sdkauth/sdkauth/console"
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
+	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
@@ -114,6 +115,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			UserSessions: acc.sessions,
 			Policies:     policies,
 			Audit:        acc.audit,
+			Tokens:       users.Tokens{Policies: policies, Minter: minter, Audit: acc.audit},
 			Provisioner:  acc.prov,
 			Keys:         consoleKeys{cfg: cfg, keys: sk, audit: acc.audit},
 			Outage:       db.Outage,

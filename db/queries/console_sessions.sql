@@ -19,7 +19,7 @@ WHERE s.token_hash = sqlc.arg(token_hash)
   AND s.last_seen_at > now() - make_interval(secs => sqlc.arg(idle_seconds)::float8)
   AND sqlc.arg(scope)::text = ANY (c.scopes)
   AND c.rotated_at <= s.created_at
-RETURNING s.client_id, c.name AS client_name, s.csrf_token, s.expires_at;
+RETURNING s.client_id, c.name AS client_name, c.scopes AS client_scopes, s.csrf_token, s.expires_at;
 
 -- name: DeleteConsoleSession :execrows
 DELETE FROM console_sessions WHERE token_hash = $1;

@@ -103,3 +103,16 @@ DELETE FROM sessions
 WHERE expires_at < now() - interval '1 day'
    OR revoked_at < now() - interval '1 day'
    OR refreshed_at < now() - make_interval(secs => @idle_seconds::float8) - interval '1 day';
+
+-- name: ListLiveUserSessions :many
+-- ListLiveUserSessions lists a user's sessions that a refresh token could
+-- still continue, newest first, for the console. It only reads; a session
+-- ending meanwhile shows until the next look.
+SELECT id, created_at, refreshed_at, expires_at, ip, user_agent
+FROM sessions
+WHERE user_id = @user_id
+  AND revoked_at IS NULL
+  AND expires_at > now()
+  AND refreshed_at > now() - make_interval(secs => @idle_seconds::float8)
+ORDER BY created_at DESC
+LIMIT 100;
