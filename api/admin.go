@@ -40,24 +40,21 @@ func basicCredentials(c *gin.Context) (id, secret string, ok bool) {
 // admin authenticates a service client by HTTP Basic only and requires
 // scope. A bearer JWT is never an admin credential: anyone holding the
 // application key can mint one.
-func (h *handlers) admin(scope string) gin.HandlerFunc {
-	return func(c *gin.Context) {
+func (h *handlers) admin(scope string) handlerFunc {
+	return func(c *gin.Context) error {
 		id, secret, ok := basicCredentials(c)
 		if !ok {
-			fail(c, auth.ErrInvalidClient())
-			return
+			return auth.ErrInvalidClient()
 		}
 		cl, err := h.Clients.Authenticate(c.Request.Context(), id, secret)
 		if err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 		if !cl.Has(scope) {
-			fail(c, sdkauth.Errorf(sdkauth.CodeForbidden, "This client lacks the %q scope.", scope))
-			return
+			return sdkauth.Errorf(sdkauth.CodeForbidden, "This client lacks the %q scope.", scope)
 		}
 		actAs(c, cl)
-		c.Next()
+		return nil
 	}
 }
 
@@ -78,44 +75,43 @@ type clientWithSecret struct {
 	Secret string `json:"client_secret"`
 }
 
-func (h *handlers) createClient(c *gin.Context) {
+func (h *handlers) createClient(c *gin.Context) error {
 	var req createClientRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	cl, secret, err := h.Clients.Create(c.Request.Context(), req.Name, req.Scopes)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, http.StatusCreated, "application/json", clientWithSecret{cl, secret})
+	return nil
 }
 
-func (h *handlers) listClients(c *gin.Context) {
+func (h *handlers) listClients(c *gin.Context) error {
 	list, err := h.Clients.List(c.Request.Context())
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusOK, "application/json", gin.H{"clients": list})
+	return nil
 }
 
-func (h *handlers) rotateClientSecret(c *gin.Context) {
+func (h *handlers) rotateClientSecret(c *gin.Context) error {
 	cl, secret, err := h.Clients.RotateSecret(c.Request.Context(), c.Param("id"))
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, http.StatusOK, "application/json", clientWithSecret{cl, secret})
+	return nil
 }
 
-func (h *handlers) deleteClient(c *gin.Context) {
+func (h *handlers) deleteClient(c *gin.Context) error {
 	if err := h.Clients.Delete(c.Request.Context(), c.Param("id")); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }

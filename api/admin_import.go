@@ -63,25 +63,21 @@ type importResponse struct {
 // arrived is imported, even when the body was cut or the client has gone,
 // so that what happened is what the results say, and sending the same file
 // again completes it.
-func (h *handlers) adminImportUsers(c *gin.Context) {
+func (h *handlers) adminImportUsers(c *gin.Context) error {
 	ct := c.ContentType()
 	if ct != "application/x-ndjson" && ct != "application/jsonl" && ct != "application/json-seq" {
-		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "Content-Type", Reason: "must be application/x-ndjson (one JSON user per line)"}))
-		return
+		return sdkauth.Invalid(sdkauth.FieldError{Name: "Content-Type", Reason: "must be application/x-ndjson (one JSON user per line)"})
 	}
 	body, cut, err := readImport(c)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	if n := bytes.Count(body, []byte{'\n'}) + 1; n > maxImportLines {
-		fail(c, errImportTooLarge(fmt.Sprintf("must hold at most %d lines; split the file", maxImportLines)))
-		return
+		return errImportTooLarge(fmt.Sprintf("must hold at most %d lines; split the file", maxImportLines))
 	}
 	lines, results := parseImport(body, cut != nil)
 	if len(lines) == 0 && len(results) == 0 && cut == nil {
-		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "holds no user: give one JSON object per line"}))
-		return
+		return sdkauth.Invalid(sdkauth.FieldError{Name: "body", Reason: "holds no user: give one JSON object per line"})
 	}
 	// Not cancelled with the request: lines that arrived are imported to
 	// the end, or not at all, batch by batch, whatever the client does.
@@ -112,6 +108,7 @@ func (h *handlers) adminImportUsers(c *gin.Context) {
 		Detail: fmt.Sprintf("created=%d existing=%d failed=%d complete=%t", res.Created, res.Existing, res.Failed, res.Complete),
 	})
 	writeJSON(c, http.StatusOK, "application/json", res)
+	return nil
 }
 
 // readImport reads the whole body within the import's own deadline, which

@@ -41,18 +41,16 @@ func newJobBody(j users.Job) jobBody {
 
 // adminListJobs pages through the provisioning outbox, oldest job first;
 // ?state=failed lists the jobs that wait for a person.
-func (h *handlers) adminListJobs(c *gin.Context) {
+func (h *handlers) adminListJobs(c *gin.Context) error {
 	q := c.Request.URL.Query()
 	var bad []sdkauth.FieldError
 	p := users.JobListParams{PageSize: pageSize(q, &bad), Cursor: q.Get("cursor"), State: q.Get("state")}
 	if len(bad) > 0 {
-		fail(c, sdkauth.Invalid(bad...))
-		return
+		return sdkauth.Invalid(bad...)
 	}
 	page, err := h.Provisioner.ListJobs(c.Request.Context(), p)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	body := struct {
 		Jobs       []jobBody `json:"jobs"`
@@ -62,21 +60,21 @@ func (h *handlers) adminListJobs(c *gin.Context) {
 		body.Jobs = append(body.Jobs, newJobBody(j))
 	}
 	writeJSON(c, http.StatusOK, "application/json", body)
+	return nil
 }
 
 // adminRetryJob makes a failed job due now and pending again, and answers
 // with the job as the retry left it; a job that has succeeded since is gone
 // (404).
-func (h *handlers) adminRetryJob(c *gin.Context) {
+func (h *handlers) adminRetryJob(c *gin.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		fail(c, sdkauth.Errorf(sdkauth.CodeNotFound, "No such provisioning job."))
-		return
+		return sdkauth.Errorf(sdkauth.CodeNotFound, "No such provisioning job.")
 	}
 	j, err := h.Provisioner.RetryJob(c.Request.Context(), id)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusOK, "application/json", newJobBody(j))
+	return nil
 }

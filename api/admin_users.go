@@ -40,28 +40,25 @@ func (r adminCreateUserRequest) input() users.CreateInput {
 
 // adminCreateUser creates a user with a password or an imported hash and
 // provisions it as sign-up does; no session is started.
-func (h *handlers) adminCreateUser(c *gin.Context) {
+func (h *handlers) adminCreateUser(c *gin.Context) error {
 	var req adminCreateUserRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	if req.Password == "" && req.PasswordHash == "" {
-		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "password", Reason: "is required (or password_hash)"}))
-		return
+		return sdkauth.Invalid(sdkauth.FieldError{Name: "password", Reason: "is required (or password_hash)"})
 	}
 	if req.Policy != "" {
 		if err := h.Policies.CheckExists(c.Request.Context(), "policy", req.Policy); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	}
 	u, err := h.Users.Create(c.Request.Context(), req.input())
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusCreated, "application/json", newUserBody(u))
+	return nil
 }
 
 // pathUser loads the user named by the :id path parameter.
@@ -73,27 +70,25 @@ func (h *handlers) pathUser(c *gin.Context) (users.User, error) {
 	return h.Users.Get(c.Request.Context(), id)
 }
 
-func (h *handlers) adminGetUser(c *gin.Context) {
+func (h *handlers) adminGetUser(c *gin.Context) error {
 	u, err := h.pathUser(c)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusOK, "application/json", newUserBody(u))
+	return nil
 }
 
 // adminListUsers pages through users with a keyset cursor, so a listing
 // followed to its end shows each user once even while users are created.
-func (h *handlers) adminListUsers(c *gin.Context) {
+func (h *handlers) adminListUsers(c *gin.Context) error {
 	p, err := listParams(c.Request.URL.Query())
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	page, err := h.Users.List(c.Request.Context(), p)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	body := struct {
 		Users      []*userBody `json:"users"`
@@ -103,6 +98,7 @@ func (h *handlers) adminListUsers(c *gin.Context) {
 		body.Users = append(body.Users, newUserBody(u))
 	}
 	writeJSON(c, http.StatusOK, "application/json", body)
+	return nil
 }
 
 // pageSize reads page_size (20 when absent), appending to bad unless it is
@@ -171,33 +167,30 @@ func listParams(q url.Values) (users.ListParams, error) {
 
 // adminUserToken mints a user token within the user's policy, for backend
 // services acting for a user. There is no refresh token.
-func (h *handlers) adminUserToken(c *gin.Context) {
+func (h *handlers) adminUserToken(c *gin.Context) error {
 	var req struct {
 		TTL *int64          `json:"ttl"`
 		ACL json.RawMessage `json:"acl"`
 	}
 	if c.Request.ContentLength != 0 {
 		if err := decodeJSON(c, &req); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	}
 	g, err := tokenRequest{TTL: req.TTL, ACL: req.ACL}.grant()
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	u, err := h.pathUser(c)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	tok, claims, err := h.tokens().MintOnBehalf(c.Request.Context(), u, g.TTL, g.ACL)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeToken(c, http.StatusOK, userTokenBody(u, tok, claims))
+	return nil
 }
 
 type adminUpdateUserRequest struct {
@@ -210,73 +203,66 @@ type adminUpdateUserRequest struct {
 // adminUpdateUser changes a user's profile (propagated to Vonage), policy
 // (from the next token) and whether it is disabled. Every field is checked
 // before anything is written.
-func (h *handlers) adminUpdateUser(c *gin.Context) {
+func (h *handlers) adminUpdateUser(c *gin.Context) error {
 	var req adminUpdateUserRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	u, err := h.pathUser(c)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	if req.Policy != nil {
 		if err := h.Policies.CheckExists(ctx, "policy", *req.Policy); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	}
 	if u, err = h.Users.UpdateProfile(ctx, u.ID, users.ProfileUpdate{DisplayName: req.DisplayName, ImageURL: req.ImageURL}); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	if req.Policy != nil && *req.Policy != u.Policy {
 		if err := h.Policies.SetUserPolicy(ctx, u.ID, *req.Policy); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	}
 	if req.Disabled != nil && *req.Disabled != u.Disabled {
 		if _, err := h.Users.SetDisabled(ctx, u.ID, *req.Disabled); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	}
 	if u, err = h.Users.Get(ctx, u.ID); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusOK, "application/json", newUserBody(u))
+	return nil
 }
 
 // adminDeleteUser deletes a user, its sessions and (through the outbox) its
 // Vonage user; the name stays reserved while tokens naming it may live.
-func (h *handlers) adminDeleteUser(c *gin.Context) {
+func (h *handlers) adminDeleteUser(c *gin.Context) error {
 	u, err := h.pathUser(c)
 	if err == nil {
 		err = h.Users.Remove(c.Request.Context(), u.ID)
 	}
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // adminRevokeSessions ends every session of a user; its refresh tokens stop
 // working at once.
-func (h *handlers) adminRevokeSessions(c *gin.Context) {
+func (h *handlers) adminRevokeSessions(c *gin.Context) error {
 	u, err := h.pathUser(c)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	n, err := h.Sessions.LogoutAll(c.Request.Context(), u.ID)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusOK, "application/json", gin.H{"revoked": n})
+	return nil
 }

@@ -56,11 +56,10 @@ var docsAssets = func() map[string]docsAsset {
 
 // serveDocs serves the reference page and its scripts, revalidated by ETag
 // so an upgraded bundle is picked up at once.
-func serveDocs(c *gin.Context) {
+func serveDocs(c *gin.Context) error {
 	a, ok := docsAssets[c.FullPath()]
 	if !ok {
-		fail(c, notFound())
-		return
+		return notFound()
 	}
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", docsPolicy)
@@ -69,4 +68,5 @@ func serveDocs(c *gin.Context) {
 	h.Set("Content-Type", a.contentType)
 	h.Set("ETag", a.etag)
 	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(a.body))
+	return nil
 }

@@ -18,33 +18,29 @@ type logoutRequest struct {
 // bearer access token, every session of the user. It answers 204 even for
 // a refresh token it does not know (RFC 7009 §2.2): either way, that token
 // no longer works.
-func (h *handlers) logout(c *gin.Context) {
+func (h *handlers) logout(c *gin.Context) error {
 	var req logoutRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	switch {
 	case req.Scope == "global":
 		u, _, err := h.authenticate(c)
 		if err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 		if _, err := h.Sessions.LogoutAll(ctx, u.ID); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	case req.RefreshToken != "":
 		if err := h.Sessions.Logout(ctx, req.RefreshToken); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	default:
-		fail(c, sdkauth.Invalid(sdkauth.FieldError{Name: "refresh_token", Reason: `is required, unless scope is "global" with a bearer access token`}))
-		return
+		return sdkauth.Invalid(sdkauth.FieldError{Name: "refresh_token", Reason: `is required, unless scope is "global" with a bearer access token`})
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusNoContent)
+	return nil
 }

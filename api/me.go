@@ -13,15 +13,14 @@ import (
 
 // bearer is the middleware form of authenticate: it stores the user and
 // the claims for the handlers of /v1/me.
-func (h *handlers) bearer(c *gin.Context) {
+func (h *handlers) bearer(c *gin.Context) error {
 	u, claims, err := h.authenticate(c)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Set(ctxUser, u)
 	c.Set(ctxClaims, claims)
-	c.Next()
+	return nil
 }
 
 // authenticate finds the user of the request's bearer access token: a
@@ -75,19 +74,18 @@ type profileRequest struct {
 
 // patchMe changes the display name or image; the Vonage user follows
 // through the provisioning outbox.
-func (h *handlers) patchMe(c *gin.Context) {
+func (h *handlers) patchMe(c *gin.Context) error {
 	var req profileRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	u, err := h.Users.UpdateProfile(c.Request.Context(), currentUser(c).ID, users.ProfileUpdate{DisplayName: req.DisplayName, ImageURL: req.ImageURL})
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Header("Cache-Control", "no-store")
 	writeJSON(c, http.StatusOK, "application/json", newUserBody(u))
+	return nil
 }
 
 type passwordRequest struct {
@@ -97,32 +95,29 @@ type passwordRequest struct {
 
 // changePassword sets a new password, ends every session of the user, and
 // answers with a fresh token response (a new session) for the caller.
-func (h *handlers) changePassword(c *gin.Context) {
+func (h *handlers) changePassword(c *gin.Context) error {
 	var req passwordRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	u, err := h.Users.ChangePassword(ctx, currentUser(c).ID, req.CurrentPassword, req.NewPassword)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	refresh, err := h.Sessions.Start(ctx, u.ID, clientOf(c))
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	body := tokenBody{User: newUserBody(u)}
 	if u.Provisioning == users.StateProvisioned {
 		if body, err = h.userToken(c, u, grant{}); err != nil {
-			fail(c, err)
-			return
+			return err
 		}
 	}
 	body.RefreshToken = refresh
 	writeToken(c, http.StatusOK, body)
+	return nil
 }
 
 type deleteMeRequest struct {
@@ -131,16 +126,15 @@ type deleteMeRequest struct {
 
 // deleteMe deletes the user, every session, and (through the outbox) the
 // Vonage user. The name stays reserved while tokens naming it may live.
-func (h *handlers) deleteMe(c *gin.Context) {
+func (h *handlers) deleteMe(c *gin.Context) error {
 	var req deleteMeRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	if err := h.Users.Delete(c.Request.Context(), currentUser(c).ID, req.Password); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusNoContent)
+	return nil
 }

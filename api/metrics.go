@@ -129,26 +129,41 @@ func outcome(c *gin.Context) string {
 	return "ok"
 }
 
-func (m *Metrics) countToken(c *gin.Context, grant string) {
+// countTokens is the token endpoint's middleware that counts each request
+// by the grant type the handler read (ctxGrantType) and its outcome.
+func (m *Metrics) countTokens(c *gin.Context) {
 	if m == nil {
 		return
 	}
-	switch grant {
-	case "password", "refresh_token", "client_credentials":
-	default:
-		grant = "other"
-	}
-	m.tokens.WithLabelValues(grant, outcome(c)).Inc()
+	// Deferred so that a request that panics is counted too.
+	defer func() {
+		grant := c.GetString(ctxGrantType)
+		switch grant {
+		case "password", "refresh_token", "client_credentials":
+		default:
+			grant = "other"
+		}
+		m.tokens.WithLabelValues(grant, outcome(c)).Inc()
+	}()
+	c.Next()
 }
 
-func (m *Metrics) countSignup(c *gin.Context, result string) {
+// countSignups is the sign-up middleware that counts each request by the
+// provisioning state the handler left (ctxSignupResult) or, without one,
+// its outcome.
+func (m *Metrics) countSignups(c *gin.Context) {
 	if m == nil {
 		return
 	}
-	if result == "" {
-		result = outcome(c)
-	}
-	m.signups.WithLabelValues(result).Inc()
+	// Deferred so that a request that panics is counted too.
+	defer func() {
+		result := c.GetString(ctxSignupResult)
+		if result == "" {
+			result = outcome(c)
+		}
+		m.signups.WithLabelValues(result).Inc()
+	}()
+	c.Next()
 }
 
 // TimeSigner returns s with each signature timed into SignDuration.

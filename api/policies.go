@@ -22,52 +22,51 @@ func newPolicyBody(p auth.Policy) policyBody {
 	return policyBody{Name: p.Name, ACL: p.ACL, MaxTTL: int64(p.MaxTTL / time.Second), BuiltIn: p.BuiltIn}
 }
 
-func (h *handlers) listPolicies(c *gin.Context) {
+func (h *handlers) listPolicies(c *gin.Context) error {
 	list, err := h.Policies.List(c.Request.Context())
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	out := make([]policyBody, len(list))
 	for i, p := range list {
 		out[i] = newPolicyBody(p)
 	}
 	writeJSON(c, http.StatusOK, "application/json", gin.H{"policies": out})
+	return nil
 }
 
-func (h *handlers) getPolicy(c *gin.Context) {
+func (h *handlers) getPolicy(c *gin.Context) error {
 	p, err := h.Policies.Get(c.Request.Context(), c.Param("name"))
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	writeJSON(c, http.StatusOK, "application/json", newPolicyBody(p))
+	return nil
 }
 
 // putPolicy creates (201) or replaces (200) a policy; users on it get the
 // new ACL and max_ttl from their next token.
-func (h *handlers) putPolicy(c *gin.Context) {
+func (h *handlers) putPolicy(c *gin.Context) error {
 	var in auth.PolicyInput
 	if err := decodeJSON(c, &in); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	p, created, err := h.Policies.Put(c.Request.Context(), c.Param("name"), in)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	writeJSON(c, status, "application/json", newPolicyBody(p))
+	return nil
 }
 
-func (h *handlers) deletePolicy(c *gin.Context) {
+func (h *handlers) deletePolicy(c *gin.Context) error {
 	if err := h.Policies.Delete(c.Request.Context(), c.Param("name")); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -67,24 +66,40 @@ var oauthErrorOf = map[string]string{
 	sdkauth.CodeInternal:            "server_error",
 }
 
+// handlerFunc is a handler or middleware that returns its error rather
+// than rendering it.
+type handlerFunc func(*gin.Context) error
+
+// handle adapts f to Gin: a non-nil error from f is rendered by fail, so
+// every handler's errors look and are logged alike.
+func handle(f handlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := f(c); err != nil {
+			fail(c, err)
+		}
+	}
+}
+
 // fail renders err as problem+json and aborts the request. Errors that are
 // not *sdkauth.Error are logged with the request id and shown only as a
-// generic 500.
+// generic 500. Handlers return their errors through handle; middleware
+// that cannot (recovery) calls fail itself.
 func fail(c *gin.Context, err error) {
+	log := logger(c)
 	var e *sdkauth.Error
 	if known := errors.As(err, &e); !known || e.Code == sdkauth.CodeInternal {
 		if outage, ok := c.Value(ctxOutage).(func(error) *sdkauth.Error); ok {
 			if o := outage(err); o != nil {
-				slog.WarnContext(c.Request.Context(), "request failed: a dependency is unavailable", "request_id", requestID(c), "method", c.Request.Method, "path", c.FullPath(), "err", err)
+				log.WarnContext(c.Request.Context(), "request failed: a dependency is unavailable", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 				e, err = o, o
 			}
 		}
 	}
 	if !errors.As(err, &e) {
-		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 		e = &sdkauth.Error{Code: sdkauth.CodeInternal, Message: "Something went wrong on our side.", Err: err}
 	} else if e.Err != nil {
-		slog.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "cause", e.Err)
+		log.InfoContext(c.Request.Context(), "request refused", "code", e.Code, "cause", e.Err)
 	}
 	c.Set(ctxCode, e.Code)
 	p := newProblem(e)

@@ -64,6 +64,11 @@ const (
 	ctxUser      = "sdkauth.user"
 	ctxClaims    = "sdkauth.claims"
 	ctxOutage    = "sdkauth.outage"
+	ctxLogger    = "sdkauth.logger"
+	// ctxGrantType and ctxSignupResult are what the token and sign-up
+	// handlers leave for their counters.
+	ctxGrantType    = "sdkauth.grant_type"
+	ctxSignupResult = "sdkauth.signup_result"
 )
 
 // NewRouter returns the HTTP handler for the whole API.
@@ -78,8 +83,8 @@ func NewRouter(d Deps) http.Handler {
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	_ = r.SetTrustedProxies(d.TrustedProxies)
 	r.Use(requestContext(d.Logger), oauth, recognise(d.Outage), recovery(), limitBody(d.MaxBodyBytes), strictInput(d.MaxBodyBytes), withClient)
-	r.NoRoute(func(c *gin.Context) { fail(c, notFound()) })
-	r.NoMethod(func(c *gin.Context) { fail(c, notFound()) })
+	r.NoRoute(handle(routeNotFound))
+	r.NoMethod(handle(routeNotFound))
 	r.HandleMethodNotAllowed = true
 
 	if d.Metrics != nil {
@@ -91,9 +96,9 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/readyz", h.readyz)
 	r.GET("/.well-known/jwks.json", h.jwks)
 	r.GET("/openapi.yaml", serveOpenAPI)
-	r.GET("/docs", serveDocs)
-	r.GET("/docs/docs.js", serveDocs)
-	r.GET("/docs/redoc.standalone.js", serveDocs)
+	r.GET("/docs", handle(serveDocs))
+	r.GET("/docs/docs.js", handle(serveDocs))
+	r.GET("/docs/redoc.standalone.js", handle(serveDocs))
 
 	if d.Console != nil {
 		// Pages and their forms: GET and POST only.
@@ -104,43 +109,45 @@ func NewRouter(d Deps) http.Handler {
 	}
 
 	v1 := r.Group("/v1")
-	v1.POST("/signup", h.signup)
-	v1.POST("/token", h.token)
-	v1.POST("/logout", h.logout)
-	me := v1.Group("/me", h.bearer)
+	// The counters run around the handler, so they see the code fail
+	// recorded for an error the handler returned.
+	v1.POST("/signup", d.Metrics.countSignups, handle(h.signup))
+	v1.POST("/token", d.Metrics.countTokens, handle(h.token))
+	v1.POST("/logout", handle(h.logout))
+	me := v1.Group("/me", handle(h.bearer))
 	me.GET("", h.getMe)
-	me.PATCH("", h.patchMe)
-	me.DELETE("", h.deleteMe)
-	me.POST("/password", h.changePassword)
+	me.PATCH("", handle(h.patchMe))
+	me.DELETE("", handle(h.deleteMe))
+	me.POST("/password", handle(h.changePassword))
 
-	admin := v1.Group("/admin", h.admin(auth.ScopeAdmin))
-	admin.POST("/clients", h.createClient)
-	admin.GET("/clients", h.listClients)
-	admin.POST("/clients/:id/secret", h.rotateClientSecret)
-	admin.DELETE("/clients/:id", h.deleteClient)
-	admin.POST("/users", h.adminCreateUser)
-	admin.GET("/users", h.adminListUsers)
-	admin.POST("/users/import", h.adminImportUsers)
-	admin.GET("/users/:id", h.adminGetUser)
-	admin.PATCH("/users/:id", h.adminUpdateUser)
-	admin.DELETE("/users/:id", h.adminDeleteUser)
-	admin.DELETE("/users/:id/sessions", h.adminRevokeSessions)
-	admin.GET("/policies", h.listPolicies)
-	admin.GET("/policies/:name", h.getPolicy)
-	admin.PUT("/policies/:name", h.putPolicy)
-	admin.DELETE("/policies/:name", h.deletePolicy)
-	admin.GET("/provisioning/jobs", h.adminListJobs)
-	admin.POST("/provisioning/jobs/:id/retry", h.adminRetryJob)
+	admin := v1.Group("/admin", handle(h.admin(auth.ScopeAdmin)))
+	admin.POST("/clients", handle(h.createClient))
+	admin.GET("/clients", handle(h.listClients))
+	admin.POST("/clients/:id/secret", handle(h.rotateClientSecret))
+	admin.DELETE("/clients/:id", handle(h.deleteClient))
+	admin.POST("/users", handle(h.adminCreateUser))
+	admin.GET("/users", handle(h.adminListUsers))
+	admin.POST("/users/import", handle(h.adminImportUsers))
+	admin.GET("/users/:id", handle(h.adminGetUser))
+	admin.PATCH("/users/:id", handle(h.adminUpdateUser))
+	admin.DELETE("/users/:id", handle(h.adminDeleteUser))
+	admin.DELETE("/users/:id/sessions", handle(h.adminRevokeSessions))
+	admin.GET("/policies", handle(h.listPolicies))
+	admin.GET("/policies/:name", handle(h.getPolicy))
+	admin.PUT("/policies/:name", handle(h.putPolicy))
+	admin.DELETE("/policies/:name", handle(h.deletePolicy))
+	admin.GET("/provisioning/jobs", handle(h.adminListJobs))
+	admin.POST("/provisioning/jobs/:id/retry", handle(h.adminRetryJob))
 	// Backend services acting for a user need tokens:user, not admin.
-	v1.POST("/admin/users/:id/token", h.admin(auth.ScopeTokensUser), h.adminUserToken)
+	v1.POST("/admin/users/:id/token", handle(h.admin(auth.ScopeTokensUser)), handle(h.adminUserToken))
 	return r
 }
 
 type handlers struct{ Deps }
 
-// requestContext gives each request an id (echoed as X-Request-Id) and
-// writes one access-log line when it ends. Query strings are not logged:
-// they could carry credentials.
+// requestContext gives each request an id (echoed as X-Request-Id) and a
+// logger that names it, and writes one access-log line when it ends. Query
+// strings are not logged: they could carry credentials.
 func requestContext(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-Id")
@@ -150,6 +157,7 @@ func requestContext(log *slog.Logger) gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Set(ctxRequestID, id)
+		c.Set(ctxLogger, log.With("request_id", id))
 		c.Header("X-Request-Id", id)
 		c.Header("X-Content-Type-Options", "nosniff")
 		start := time.Now()
@@ -166,6 +174,15 @@ func requestContext(log *slog.Logger) gin.HandlerFunc {
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
+// logger is the request's logger (Deps.Logger with the request id), or the
+// default logger outside a request that requestContext began.
+func logger(c *gin.Context) *slog.Logger {
+	if log, ok := c.Value(ctxLogger).(*slog.Logger); ok {
+		return log
+	}
+	return slog.Default()
+}
+
 // recognise makes outage available to fail, which turns the errors it
 // recognises into 503 unavailable rather than 500.
 func recognise(outage func(error) *sdkauth.Error) gin.HandlerFunc {
@@ -178,7 +195,7 @@ func recognise(outage func(error) *sdkauth.Error) gin.HandlerFunc {
 
 func recovery() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, v any) {
-		slog.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c), "panic", v)
+		logger(c).ErrorContext(c.Request.Context(), "panic", "panic", v)
 		fail(c, errInternal)
 	})
 }
@@ -208,7 +225,7 @@ func oauth(c *gin.Context) {
 func writeJSON(c *gin.Context, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		slog.ErrorContext(c.Request.Context(), "encoding a response", "err", err)
+		logger(c).ErrorContext(c.Request.Context(), "encoding a response", "err", err)
 		c.Status(http.StatusInternalServerError)
 		return
 	}
@@ -241,3 +258,6 @@ func (h *handlers) jwks(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=60")
 	writeJSON(c, http.StatusOK, "application/json", keys.NewJWKSet(h.PublicKeys()...))
 }
+
+// routeNotFound answers a path or method no route serves.
+func routeNotFound(*gin.Context) error { return notFound() }

@@ -21,13 +21,10 @@ type signupRequest struct {
 // 201 with a token response, or 202 with the user and a refresh token (no
 // access token) while Vonage cannot be reached (or, provisioning "failed",
 // has refused the user until an admin retries it).
-func (h *handlers) signup(c *gin.Context) {
-	var result string // "" = the error code fail recorded
-	defer func() { h.Metrics.countSignup(c, result) }()
+func (h *handlers) signup(c *gin.Context) error {
 	var req signupRequest
 	if err := decodeJSON(c, &req); err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	u, err := h.Users.SignUp(ctx, users.SignUpInput{
@@ -37,28 +34,26 @@ func (h *handlers) signup(c *gin.Context) {
 		ImageURL:    req.ImageURL,
 	})
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	refresh, err := h.Sessions.Start(ctx, u.ID, clientOf(c))
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	if u.Provisioning != users.StateProvisioned {
-		result = u.Provisioning // pending, or failed when Vonage refused the user for good
+		c.Set(ctxSignupResult, u.Provisioning) // pending, or failed when Vonage refused the user for good
 		c.Header("Retry-After", strconv.Itoa(2))
 		writeToken(c, http.StatusAccepted, tokenBody{RefreshToken: refresh, User: newUserBody(u)})
-		return
+		return nil
 	}
 	body, err := h.userToken(c, u, grant{})
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	body.RefreshToken = refresh
-	result = users.StateProvisioned
+	c.Set(ctxSignupResult, users.StateProvisioned)
 	writeToken(c, http.StatusCreated, body)
+	return nil
 }
 
 func clientOf(c *gin.Context) auth.Client {

@@ -28,11 +28,7 @@ import (
 // It reads the (bounded) body once and hands it on; the import route, which
 // streams its large body line by line, checks its lines itself.
 func strictInput(limit int64) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if err := checkRequest(c, limit); err != nil {
-			fail(c, err)
-		}
-	}
+	return handle(func(c *gin.Context) error { return checkRequest(c, limit) })
 }
 
 func checkRequest(c *gin.Context, limit int64) error {

@@ -32,51 +32,42 @@ type tokenRequest struct {
 }
 
 // token is the OAuth 2.0 token endpoint.
-func (h *handlers) token(c *gin.Context) {
-	var grantType string
-	defer func() { h.Metrics.countToken(c, grantType) }()
+func (h *handlers) token(c *gin.Context) error {
 	req, err := readTokenRequest(c)
-	grantType = req.GrantType
+	c.Set(ctxGrantType, req.GrantType)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	g, err := req.grant()
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	client, err := h.tokenClient(c, req)
 	if err != nil {
-		fail(c, err)
-		return
+		return err
 	}
 	if req.GrantType != "client_credentials" && req.Scope != "" {
-		fail(c, &sdkauth.Error{
+		return &sdkauth.Error{
 			Code:    sdkauth.CodeInvalidScope,
 			Message: "User tokens carry no OAuth scope: they are scoped by the user's ACL policy, which acl may narrow.",
 			Fields:  []sdkauth.FieldError{{Name: "scope", Reason: "is not accepted with this grant; use acl"}},
-		})
-		return
+		}
 	}
 	switch req.GrantType {
 	case "password":
-		err = h.passwordGrant(c, req, g)
+		return h.passwordGrant(c, req, g)
 	case "refresh_token":
-		err = h.refreshGrant(c, req, g)
+		return h.refreshGrant(c, req, g)
 	case "client_credentials":
-		err = h.clientCredentialsGrant(c, req, g, client)
+		return h.clientCredentialsGrant(c, req, g, client)
 	case "":
-		err = sdkauth.Invalid(sdkauth.FieldError{Name: "grant_type", Reason: "is required"})
+		return sdkauth.Invalid(sdkauth.FieldError{Name: "grant_type", Reason: "is required"})
 	default:
-		err = &sdkauth.Error{
+		return &sdkauth.Error{
 			Code:    sdkauth.CodeUnsupportedGrant,
 			Message: "grant_type must be password, refresh_token or client_credentials.",
 			Fields:  []sdkauth.FieldError{{Name: "grant_type", Reason: "must be password, refresh_token or client_credentials"}},
 		}
-	}
-	if err != nil {
-		fail(c, err)
 	}
 }
 
