@@ -12,7 +12,9 @@ import (
 )
 
 func TestErrorResponses(t *testing.T) {
-	retryAt := time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat)
+	// An HTTP date has whole seconds: round up, so that the date is never
+	// more than a second from two minutes on, however the clock falls.
+	retryAt := time.Now().Add(2 * time.Minute).Truncate(time.Second).Add(time.Second).UTC().Format(http.TimeFormat)
 	tests := []struct {
 		name      string
 		status    int
