@@ -259,7 +259,7 @@ func (a *application) pathUser(id string, c caller) (*user, *apiError) {
 	if u := a.users[id]; u != nil {
 		return u, nil
 	}
-	return nil, errNotFound(codeUserNotFound, "User does not exist, or you do not have access.")
+	return nil, errUserNotFound
 }
 
 // timeParam reads an optional RFC 3339 timestamp query parameter.

@@ -110,7 +110,7 @@ func (e *Emulator) addMember(app *application, cid string, c caller, in memberIn
 		target = app.byName[in.userName]
 	}
 	if target == nil || (in.userID != "" && in.userName != "" && target.name != in.userName) {
-		return nil, errNotFound(codeUserNotFound, "User does not exist, or you do not have access.")
+		return nil, errUserNotFound
 	}
 	me, aerr := app.callerUser(c)
 	if aerr != nil {

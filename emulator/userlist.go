@@ -24,33 +24,21 @@ func (e *Emulator) listUsers(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	name := q.filters.Get("name")
 	base := baseURL(r)
-
-	e.mu.Lock()
-	app := e.apps[c.appID]
-	if app == nil {
-		e.mu.Unlock()
-		applicationGone(w)
-		return
-	}
-	var all []*user
-	for _, u := range app.usersInOrder() {
-		if name == "" || u.name == name {
-			all = append(all, u)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		var all []*user
+		for _, u := range app.usersInOrder() {
+			if name == "" || u.name == name {
+				all = append(all, u)
+			}
 		}
-	}
-	e.mu.Unlock()
-
-	page, links := paginate(all, func(u *user) uint64 { return u.seq }, q, base)
-	users := make([]userSummary, 0, len(page))
-	for _, u := range page {
-		users = append(users, userSummary{
-			ID: u.id, Name: u.name, DisplayName: u.displayName,
-			Links: map[string]link{"self": {Href: base + "/v1/users/" + u.id}},
-		})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"page_size": q.pageSize,
-		"_embedded": map[string]any{"users": users},
-		"_links":    links,
+		page, links := paginate(all, func(u *user) uint64 { return u.seq }, q, base)
+		items := make([]any, 0, len(page))
+		for _, u := range page {
+			items = append(items, userSummary{
+				ID: u.id, Name: u.name, DisplayName: u.displayName,
+				Links: map[string]link{"self": {Href: base + "/v1/users/" + u.id}},
+			})
+		}
+		return pageView(q, "users", items, links), nil
 	})
 }

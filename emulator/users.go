@@ -85,23 +85,13 @@ func (e *Emulator) userExists(appID, name string) bool {
 	return app != nil && app.byName[name] != nil
 }
 
-// userNotFound answers 404 in the platform's shape.
-func userNotFound(w http.ResponseWriter) {
-	writeProblem(w, http.StatusNotFound, codeUserNotFound, "Not found.",
-		"User does not exist, or you do not have access.")
-}
+// errUserNotFound is the platform's 404 for a user id it does not know.
+var errUserNotFound = errNotFound(codeUserNotFound, "User does not exist, or you do not have access.")
 
-// duplicateName answers 409 naming the taken user name.
-func duplicateName(w http.ResponseWriter, name string) {
-	writeProblem(w, http.StatusConflict, codeDuplicateName, "Conflict",
-		fmt.Sprintf("User with name '%s' already exists.", name))
-}
-
-// applicationGone answers 401 when the token's application was deleted while
-// the request was in flight.
-func applicationGone(w http.ResponseWriter) {
-	writeProblem(w, http.StatusUnauthorized, codeInvalidToken, "Unauthorized.",
-		"The token's application no longer exists.")
+// errDuplicateName is the 409 naming a taken user name.
+func errDuplicateName(name string) *apiError {
+	return &apiError{status: http.StatusConflict, code: codeDuplicateName, title: "Conflict",
+		detail: fmt.Sprintf("User with name '%s' already exists.", name)}
 }
 
 // userInput is a validated create or update body; each *Set flag says the member
@@ -183,45 +173,27 @@ func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request, c caller) 
 		properties: mergeProperties(nil, in.properties), channels: in.channels,
 		createdAt: e.now(),
 	}
-	e.mu.Lock()
-	app := e.apps[c.appID]
-	if app == nil {
-		e.mu.Unlock()
-		applicationGone(w)
-		return
-	}
-	if app.byName[u.name] != nil {
-		e.mu.Unlock()
-		duplicateName(w, u.name)
-		return
-	}
-	app.userSeq++
-	u.seq = app.userSeq
-	app.users[u.id] = u
-	app.byName[u.name] = u
-	view := u.view(baseURL(r))
-	e.mu.Unlock()
-	writeJSON(w, http.StatusCreated, view)
+	e.answer(w, c, http.StatusCreated, func(app *application) (any, *apiError) {
+		if app.byName[u.name] != nil {
+			return nil, errDuplicateName(u.name)
+		}
+		app.userSeq++
+		u.seq = app.userSeq
+		app.users[u.id] = u
+		app.byName[u.name] = u
+		return u.view(baseURL(r)), nil
+	})
 }
 
 // getUser handles GET /{v}/users/{id}, where "me" is the token's own user.
 func (e *Emulator) getUser(w http.ResponseWriter, r *http.Request, c caller) {
-	app, aerr := e.lockedApp(c.appID)
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	u, aerr := app.pathUser(r.PathValue("id"), c)
-	var view userView
-	if u != nil {
-		view = u.view(baseURL(r))
-	}
-	e.mu.Unlock()
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		u, aerr := app.pathUser(r.PathValue("id"), c)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return u.view(baseURL(r)), nil
+	})
 }
 
 // updateUser handles PATCH /v1/users/{id}: given members replace stored ones
@@ -232,29 +204,20 @@ func (e *Emulator) updateUser(w http.ResponseWriter, r *http.Request, c caller) 
 	if !ok {
 		return
 	}
-	view, fail := e.patchUser(c.appID, r.PathValue("id"), in, baseURL(r))
-	if fail != nil {
-		fail(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	e.answer(w, c, http.StatusOK, func(app *application) (any, *apiError) {
+		return app.patchUser(r.PathValue("id"), in, baseURL(r))
+	})
 }
 
-// patchUser applies a validated update under the store lock. It returns the new
-// view, or the writer of the error answer.
-func (e *Emulator) patchUser(appID, id string, in userInput, base string) (userView, func(http.ResponseWriter)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	app := e.apps[appID]
-	if app == nil {
-		return userView{}, applicationGone
-	}
+// patchUser applies a validated update and returns the new view; the caller
+// holds e.mu.
+func (app *application) patchUser(id string, in userInput, base string) (any, *apiError) {
 	old := app.users[id]
 	if old == nil {
-		return userView{}, userNotFound
+		return nil, errUserNotFound
 	}
 	if in.nameSet && in.name != old.name && app.byName[in.name] != nil {
-		return userView{}, func(w http.ResponseWriter) { duplicateName(w, in.name) }
+		return nil, errDuplicateName(in.name)
 	}
 	u := *old
 	if in.nameSet {
@@ -294,7 +257,7 @@ func (e *Emulator) deleteUser(w http.ResponseWriter, r *http.Request, c caller) 
 	}
 	e.mu.Unlock()
 	if u == nil {
-		userNotFound(w)
+		errUserNotFound.write(w)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -140,14 +139,10 @@ func TokenKeyID(token string) string {
 	if !ok {
 		return ""
 	}
-	b, err := base64.RawURLEncoding.DecodeString(header)
-	if err != nil {
-		return ""
-	}
 	var h struct {
 		KID string `json:"kid"`
 	}
-	if json.Unmarshal(b, &h) != nil {
+	if _, err := decodePart(header, &h); err != nil {
 		return ""
 	}
 	return h.KID
