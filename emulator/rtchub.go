@@ -324,13 +324,14 @@ func (q *frameQueue) drain() []frame {
 	return out
 }
 
-// sessionView is a session as GET /{v}/users/{id}/sessions lists it.
-func sessionView(s *rtcSession, u *user) map[string]any {
+// sessionView is a session as GET /{v}/users/{id}/sessions lists it, with
+// the account key its session:success reported.
+func (e *Emulator) sessionView(s *rtcSession, u *user) map[string]any {
 	return map[string]any{
 		"id": s.id,
 		"_embedded": map[string]any{
 			"user":    map[string]any{"id": u.id, "name": u.name},
-			"api_key": s.appID,
+			"api_key": e.sessionAPIKey(s.appID),
 		},
 		"properties": map[string]any{"ttl": 0},
 		"timestamp":  map[string]any{"created": formatTime(s.createdAt)},
@@ -352,7 +353,7 @@ func (e *Emulator) listUserSessions(w http.ResponseWriter, r *http.Request, c ca
 		page, links := paginate(e.rtc.userSessions(c.appID, u.id), func(s *rtcSession) uint64 { return s.seq }, q, baseURL(r))
 		items := make([]any, 0, len(page))
 		for _, s := range page {
-			items = append(items, sessionView(s, u))
+			items = append(items, e.sessionView(s, u))
 		}
 		return pageView(q, "sessions", items, links), nil
 	})
