@@ -157,7 +157,7 @@ func requestContext(log *slog.Logger) gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Set(ctxRequestID, id)
-		c.Set(ctxLogger, log.With("request_id", id))
+		c.Set(ctxLogger, log)
 		c.Header("X-Request-Id", id)
 		c.Header("X-Content-Type-Options", "nosniff")
 		start := time.Now()
@@ -174,13 +174,16 @@ func requestContext(log *slog.Logger) gin.HandlerFunc {
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
-// logger is the request's logger (Deps.Logger with the request id), or the
-// default logger outside a request that requestContext began.
+// logger is the request's logger: Deps.Logger (or the default logger outside
+// a request that requestContext began) with the request id. It is made when
+// something is logged, not for every request: With costs allocations that
+// the token endpoint's successful requests need not pay.
 func logger(c *gin.Context) *slog.Logger {
-	if log, ok := c.Value(ctxLogger).(*slog.Logger); ok {
-		return log
+	log, ok := c.Value(ctxLogger).(*slog.Logger)
+	if !ok {
+		return slog.Default()
 	}
-	return slog.Default()
+	return log.With("request_id", requestID(c))
 }
 
 // recognise makes outage available to fail, which turns the errors it
