@@ -38,11 +38,13 @@ var ErrMismatch = errors.New("password does not match")
 // should answer 503 with Retry-After rather than queue without bound.
 var ErrBusy = errors.New("password hashing is saturated")
 
-// Hasher hashes and verifies passwords with argon2id, at most Slots at a
-// time, so a login storm cannot exhaust memory (each hash holds MemoryKiB).
+// Hasher hashes and verifies passwords with argon2id, at most one per slot
+// at a time, so a login storm cannot exhaust memory. Each slot keeps its
+// own MemoryKiB arena once used, so hashing allocates nothing on the Go
+// heap (see argon2.go): the memory stays at slots × MemoryKiB.
 type Hasher struct {
 	params Argon2Params
-	slots  chan struct{}
+	slots  chan *argon2Arena // the free slots
 	wait   time.Duration
 	dummy  string
 }
@@ -50,45 +52,57 @@ type Hasher struct {
 // NewHasher returns a Hasher with the given parameters and as many slots as
 // there are CPUs; a request waits at most wait for a slot.
 func NewHasher(p Argon2Params, wait time.Duration) *Hasher {
-	h := &Hasher{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), wait: wait}
+	n := runtime.GOMAXPROCS(0)
+	h := &Hasher{params: p, slots: make(chan *argon2Arena, n), wait: wait}
+	for range n {
+		h.slots <- &argon2Arena{size: argon2Blocks(p.MemoryKiB, p.Parallelism)}
+	}
 	// A hash of a random secret, verified for unknown users so they cost the
 	// same work as a wrong password.
 	var secret [16]byte
 	_, _ = rand.Read(secret[:])
-	h.dummy = h.hash(secret[:])
+	h.dummy = h.hash(nil, secret[:])
 	return h
 }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire takes a free slot, waiting at most h.wait.
+func (h *Hasher) acquire(ctx context.Context) (*argon2Arena, error) {
+	select {
+	case a := <-h.slots: // no timer when a slot is free
+		return a, nil
+	default:
+	}
 	t := time.NewTimer(h.wait)
 	defer t.Stop()
 	select {
-	case h.slots <- struct{}{}:
-		return nil
+	case a := <-h.slots:
+		return a, nil
 	case <-t.C:
-		return ErrBusy
+		return nil, ErrBusy
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) release(a *argon2Arena) { h.slots <- a }
 
 // Hash returns the argon2id PHC string of password.
 // It returns ErrBusy or the context's error when no slot is free in time.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+	a, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
-	return h.hash([]byte(password)), nil
+	defer h.release(a)
+	return h.hash(a, []byte(password)), nil
 }
 
-func (h *Hasher) hash(password []byte) string {
+// hash hashes password in arena a (nil: in memory of its own).
+func (h *Hasher) hash(a *argon2Arena, password []byte) string {
 	p := h.params
 	salt := make([]byte, p.SaltLen)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen)
+	key := a.idKey(password, salt, p)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Iterations, p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
@@ -99,12 +113,13 @@ func (h *Hasher) hash(password []byte) string {
 // should be replaced by a fresh argon2id hash with the current parameters.
 // It returns ErrMismatch, ErrBusy, the context's error, or a format error.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (rehash bool, err error) {
-	if err := h.acquire(ctx); err != nil {
+	a, err := h.acquire(ctx)
+	if err != nil {
 		return false, err
 	}
-	defer h.release()
+	defer h.release(a)
 	if encoded == "" {
-		_, _ = verifyArgon2(h.dummy, []byte(password))
+		_, _ = verifyArgon2(a, h.dummy, []byte(password))
 		return false, ErrMismatch
 	}
 	if strings.HasPrefix(encoded, "$2") {
@@ -114,21 +129,22 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (rehash b
 		}
 		return err == nil, err
 	}
-	params, err := verifyArgon2(encoded, []byte(password))
+	params, err := verifyArgon2(a, encoded, []byte(password))
 	if err != nil {
 		return false, err
 	}
 	return params != h.params, nil
 }
 
-// verifyArgon2 checks password against a PHC argon2id string and returns its
-// parameters. It returns ErrMismatch or a format error.
-func verifyArgon2(encoded string, password []byte) (Argon2Params, error) {
+// verifyArgon2 checks password against a PHC argon2id string, hashing in
+// arena a, and returns its parameters. It returns ErrMismatch or a format
+// error.
+func verifyArgon2(a *argon2Arena, encoded string, password []byte) (Argon2Params, error) {
 	p, salt, key, err := ParseArgon2(encoded)
 	if err != nil {
 		return p, err
 	}
-	got := argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen)
+	got := a.idKey(password, salt, p)
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return p, ErrMismatch
 	}
