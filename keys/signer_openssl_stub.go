@@ -15,8 +15,9 @@ func NewOpenSSLSigner(*rsa.PrivateKey) (Signer, error) {
 	return nil, err
 }
 
-func openSSLVersion() string { return "" }
-
 func loadLibcrypto() (string, error) {
 	return "", fmt.Errorf("%w: this binary was built without cgo (CGO_ENABLED=0)", ErrOpenSSLUnavailable)
 }
+
+// openSSLLive is the cgo build's leak counter: without cgo nothing runs in C.
+func openSSLLive() (threads, keys int) { return 0, 0 }
