@@ -260,6 +260,25 @@ func (s *opensslSigner) Close() error {
 
 var _ io.Closer = (*opensslSigner)(nil)
 
+// signBlocking signs each digest on the calling thread, in one blocking cgo
+// call, as a binding such as golang-fips/openssl does (one digest per
+// call). It is the dispatch the pool replaced, kept for the benchmarks that
+// compare the designs (signer_designs_test.go).
+func (s *opensslSigner) signBlocking(digests [][32]byte) ([][]byte, error) {
+	size := int(C.sk_pool_sig_size(s.pool))
+	sigs := make([]byte, len(digests)*size)
+	lens := make([]C.uint, len(digests))
+	if C.sk_pool_sign_batch(s.pool, (*C.uchar)(unsafe.Pointer(&digests[0][0])), C.int(len(digests)),
+		(*C.uchar)(unsafe.Pointer(&sigs[0])), &lens[0]) != 0 {
+		return nil, errors.New("keys: signing with OpenSSL failed")
+	}
+	out := make([][]byte, len(digests))
+	for i := range out {
+		out[i] = sigs[i*size : i*size+int(lens[i])]
+	}
+	return out, nil
+}
+
 // openSSLLive returns the signing threads and keys alive in C, for leak
 // tests.
 func openSSLLive() (threads, keys int) {

@@ -39,6 +39,8 @@ sk_pool *sk_pool_new(const unsigned char *der, long derlen, int nthreads, int ns
 sk_slot *sk_pool_slot(sk_pool *p, int i);
 // sk_pool_sig returns the signature buffer of slot i.
 unsigned char *sk_pool_sig(sk_pool *p, int i);
+// sk_pool_sig_size is the size of a signature, RSA_size.
+int sk_pool_sig_size(sk_pool *p);
 // sk_pool_fd is the descriptor that becomes readable when requests are done.
 int sk_pool_fd(sk_pool *p);
 // sk_pool_submit queues slot i. It never blocks on signing: it takes the
@@ -48,10 +50,11 @@ int sk_pool_submit(sk_pool *p, int i);
 // sk_pool_drain moves up to max done slot numbers into out and returns how
 // many.
 int sk_pool_drain(sk_pool *p, int32_t *out, int max);
-// sk_pool_sign signs digest on the calling thread, bypassing the queue.
-int sk_pool_sign(sk_pool *p, const unsigned char *digest, unsigned char *sig, unsigned int *siglen, unsigned long *err);
 // sk_pool_wake makes the descriptor readable.
 void sk_pool_wake(sk_pool *p);
+// sk_pool_sign_batch signs n digests (32 bytes each) one after another on
+// the calling thread into sigs (RSA size bytes each); -1 if one fails.
+int sk_pool_sign_batch(sk_pool *p, const unsigned char *digests, int n, unsigned char *sigs, unsigned int *siglens);
 // sk_pool_shutdown fails every queued request with SK_CLOSED, lets the
 // threads finish the signatures they are making, and joins them.
 void sk_pool_shutdown(sk_pool *p);
