@@ -18,6 +18,3 @@ func NewOpenSSLSigner(*rsa.PrivateKey) (Signer, error) {
 func loadLibcrypto() (string, error) {
 	return "", fmt.Errorf("%w: this binary was built without cgo (CGO_ENABLED=0)", ErrOpenSSLUnavailable)
 }
-
-// openSSLLive is the cgo build's leak counter: without cgo nothing runs in C.
-func openSSLLive() (threads, keys int) { return 0, 0 }

@@ -56,21 +56,6 @@ func forEachSigner(t *testing.T, f func(t *testing.T, kind signerKind)) {
 	}
 }
 
-// opensslSignerOrSkip returns the OpenSSL signer for key, closed when t
-// ends, skipping only where OpenSSL cannot run at all.
-func opensslSignerOrSkip(t testing.TB, key *rsa.PrivateKey) Signer {
-	t.Helper()
-	s, err := NewOpenSSLSigner(key)
-	if errors.Is(err, ErrOpenSSLUnavailable) {
-		t.Skipf("OpenSSL signer unavailable here: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.(io.Closer).Close() })
-	return s
-}
-
 // signerTestClaims covers every shape of payload the encoder produces.
 func signerTestClaims() map[string]Claims {
 	iat := time.Unix(1700000000, 0)
