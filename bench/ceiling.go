@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -122,15 +123,22 @@ const mintGoroutinesPerCore = 2
 
 // mintRate is the in-process rate of whole user-token mints (claims, ACL
 // check, jti, signature) with the signer of mode on every core. which says
-// what NewSigner picked.
+// what SignerFunc picked.
 func mintRate(d time.Duration, mode string) (rate float64, which string, err error) {
 	k, err := keys.GenerateKey()
 	if err != nil {
 		return 0, "", err
 	}
-	s, which, err := keys.NewSigner(k, mode)
+	newSigner, which, err := keys.SignerFunc(mode)
 	if err != nil {
 		return 0, "", err
+	}
+	s, err := newSigner(k)
+	if err != nil {
+		return 0, "", err
+	}
+	if c, ok := s.(io.Closer); ok {
+		defer c.Close()
 	}
 	m := &keys.Minter{ApplicationID: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", Signer: s}
 	acl := keys.DefaultACL()

@@ -40,7 +40,11 @@ func serveFloor(addr, signerMode string) error {
 	if err != nil {
 		return err
 	}
-	signer, which, err := keys.NewSigner(key, signerMode)
+	newSigner, which, err := keys.SignerFunc(signerMode)
+	if err != nil {
+		return err
+	}
+	signer, err := newSigner(key)
 	if err != nil {
 		return err
 	}

@@ -6,39 +6,6 @@ import (
 	"time"
 )
 
-func BenchmarkSign(b *testing.B) {
-	key, _ := testKeys(b)
-	s := NewGoSigner(key)
-	acl := DefaultACL()
-	iat := time.Unix(time.Now().Unix(), 0)
-	c := Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
-		ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Sign(c); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkSignParallel(b *testing.B) {
-	key, _ := testKeys(b)
-	s := NewGoSigner(key)
-	acl := DefaultACL()
-	iat := time.Unix(time.Now().Unix(), 0)
-	c := Claims{ApplicationID: testAppID, Subject: "new-user", ACL: &acl, IssuedAt: iat, ExpiresAt: iat.Add(DefaultTTL),
-		ID: "6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := s.Sign(c); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-}
-
 // BenchmarkPayload isolates the claims encoding from the RSA operation.
 func BenchmarkPayload(b *testing.B) {
 	acl := DefaultACL()
@@ -50,18 +17,6 @@ func BenchmarkPayload(b *testing.B) {
 	for b.Loop() {
 		var err error
 		if buf, err = appendPayload(buf[:0], &c); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkUserToken(b *testing.B) {
-	key, _ := testKeys(b)
-	m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(key)}
-	acl := DefaultACL()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := m.UserToken("new-user", acl, DefaultTTL); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto/rsa"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,11 @@ type PreviousKey struct {
 // replaced through one atomic pointer, so a Minter built on a Ring follows
 // a rotation without a restart, and a request in flight finishes with the
 // set it started with instead of failing. It is safe for concurrent use.
+//
+// The Ring owns the Signers it is given: when a Signer stops being the
+// active one (and is not the new set's too), it is closed, if it is an
+// io.Closer, as soon as the last Sign that started with it returns, so a
+// rotation frees the old key's OpenSSL threads without failing a request.
 type Ring struct {
 	cur atomic.Pointer[ringSet]
 	// loading serialises Store.Load, so that a slow reload that read the
@@ -45,6 +51,36 @@ type ringSet struct {
 	// version identifies what the set was built from, so a reload that
 	// finds nothing changed can skip decrypting and rebuilding.
 	version string
+
+	// refs counts the Signs using the set, plus one while it is the
+	// Ring's current set; at zero nothing can use it again.
+	refs atomic.Int64
+	// closeActive is set when the set is replaced by one with another
+	// active Signer, which the last reference then closes.
+	closeActive bool
+}
+
+// acquire returns the current set with a reference the caller must
+// release, or nil before any set.
+func (r *Ring) acquire() *ringSet {
+	for {
+		s := r.cur.Load()
+		if s == nil {
+			return nil
+		}
+		// A set at zero has been replaced: load its successor.
+		if n := s.refs.Load(); n > 0 && s.refs.CompareAndSwap(n, n+1) {
+			return s
+		}
+	}
+}
+
+func (s *ringSet) release() {
+	if s.refs.Add(-1) == 0 && s.closeActive {
+		if c, ok := s.active.(io.Closer); ok {
+			c.Close()
+		}
+	}
 }
 
 // Set makes active the signing key and previous the keys that still
@@ -53,15 +89,37 @@ func (r *Ring) Set(active Signer, previous []PreviousKey) {
 	r.set(&ringSet{active: active, previous: previous})
 }
 
-func (r *Ring) set(s *ringSet) { r.cur.Store(s) }
+// set makes s the current set and drops the Ring's reference to the one it
+// replaces.
+func (r *Ring) set(s *ringSet) {
+	s.refs.Store(1)
+	old := r.cur.Swap(s)
+	if old == nil {
+		return
+	}
+	old.closeActive = old.active != nil && old.active != s.active
+	old.release()
+}
+
+// Close drops the current set, closing its active Signer once no Sign is
+// using it. Sign then returns ErrNoActiveKey until the next Set.
+func (r *Ring) Close() {
+	r.loading.Lock()
+	defer r.loading.Unlock()
+	r.set(&ringSet{})
+}
 
 func (r *Ring) load() *ringSet { return r.cur.Load() }
 
 // Sign signs c with the active key. It returns ErrNoActiveKey before Set
 // was called, or the active Signer's error.
 func (r *Ring) Sign(c Claims) (string, error) {
-	s := r.load()
-	if s == nil || s.active == nil {
+	s := r.acquire()
+	if s == nil {
+		return "", ErrNoActiveKey
+	}
+	defer s.release()
+	if s.active == nil {
 		return "", ErrNoActiveKey
 	}
 	return s.active.Sign(c)

@@ -3,6 +3,7 @@ package keys
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,3 +70,62 @@ func TestRingSwapDoesNotFailSigningInFlight(t *testing.T) {
 }
 
 var _ Signer = (*Ring)(nil)
+
+// closeSigner is a Signer whose Sign waits for release and that records
+// Close, to see when a Ring closes it.
+type closeSigner struct {
+	Signer
+	entered, release chan struct{}
+	closed           atomic.Bool
+}
+
+func (s *closeSigner) Sign(c Claims) (string, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	if s.closed.Load() {
+		return "", ErrSignerClosed
+	}
+	return s.Signer.Sign(c)
+}
+
+func (s *closeSigner) Close() error { s.closed.Store(true); return nil }
+
+// TestRingClosesAReplacedSignerOnlyAfterItsLastSign replaces the active
+// signer while a Sign is in it: the Sign still succeeds, and the old signer
+// is closed as it returns; a signer kept by the new set is never closed.
+func TestRingClosesAReplacedSignerOnlyAfterItsLastSign(t *testing.T) {
+	a, b := testKeys(t)
+	old := &closeSigner{Signer: NewGoSigner(a), entered: make(chan struct{}), release: make(chan struct{})}
+	next := &closeSigner{Signer: NewGoSigner(b), entered: make(chan struct{}, 100), release: make(chan struct{})}
+	close(next.release)
+	r := &Ring{}
+	r.Set(old, nil)
+	done := make(chan error)
+	go func() {
+		_, err := r.Sign(signerTestClaims()["admin, no acl"])
+		done <- err
+	}()
+	<-old.entered
+	r.Set(next, nil)
+	r.Set(next, []PreviousKey{{Public: &a.PublicKey, ExpiresAt: time.Now().Add(time.Hour)}})
+	if old.closed.Load() {
+		t.Fatal("the old signer was closed while a Sign was in it")
+	}
+	close(old.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the Sign in flight during the swap: %v", err)
+	}
+	if !old.closed.Load() {
+		t.Fatal("the old signer was not closed after its last Sign")
+	}
+	if _, err := r.Sign(signerTestClaims()["admin, no acl"]); err != nil || next.closed.Load() {
+		t.Fatalf("the new signer, kept across two sets: err %v, closed %v", err, next.closed.Load())
+	}
+	r.Close()
+	if !next.closed.Load() {
+		t.Fatal("Ring.Close did not close the active signer")
+	}
+	if _, err := r.Sign(signerTestClaims()["admin, no acl"]); !errors.Is(err, ErrNoActiveKey) {
+		t.Fatalf("Sign after Ring.Close: %v, want ErrNoActiveKey", err)
+	}
+}

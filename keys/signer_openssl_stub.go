@@ -15,8 +15,6 @@ func NewOpenSSLSigner(*rsa.PrivateKey) (Signer, error) {
 	return nil, err
 }
 
-func openSSLVersion() string { return "" }
-
 func loadLibcrypto() (string, error) {
 	return "", fmt.Errorf("%w: this binary was built without cgo (CGO_ENABLED=0)", ErrOpenSSLUnavailable)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // Signer modes, as SDKAUTH_SIGNER takes them.
@@ -23,36 +24,19 @@ var SignerModes = []string{SignerAuto, SignerOpenSSL, SignerGo}
 // is not installed (Debian: libssl3) or the binary was built without cgo.
 var ErrOpenSSLUnavailable = errors.New("keys: OpenSSL (libcrypto 3) is not available")
 
-// NewSigner returns the Signer mode asks for, and which one it is for the
-// start-up log: "openssl (OpenSSL 3.0.x …)" or "go (crypto/rsa)", followed in
-// auto mode by why OpenSSL was not used. Both produce identical tokens;
-// OpenSSL's RSA is 2–3 times faster. It mutates k as NewGoSigner does.
-//
-// It returns an error for an unknown mode, and in openssl mode the error of
-// NewOpenSSLSigner (wrapping ErrOpenSSLUnavailable when libcrypto 3 cannot be
-// loaded). In auto mode it does not fail.
-func NewSigner(k *rsa.PrivateKey, mode string) (Signer, string, error) {
-	switch mode {
-	case SignerGo:
-		return NewGoSigner(k), "go (crypto/rsa)", nil
-	case SignerOpenSSL, SignerAuto, "":
-		s, err := NewOpenSSLSigner(k)
-		if err == nil {
-			return s, "openssl (" + openSSLVersion() + ")", nil
-		}
-		if mode == SignerOpenSSL {
-			return nil, "", err
-		}
-		return NewGoSigner(k), "go (crypto/rsa; OpenSSL not used: " + err.Error() + ")", nil
-	default:
-		return nil, "", unknownMode(mode)
-	}
-}
+// ErrSignerClosed is returned by Sign of an OpenSSL signer that was closed
+// before the signature was made.
+var ErrSignerClosed = errors.New("keys: the signer is closed")
 
-// SignerFunc returns a constructor of mode's Signer, for code that builds one
-// per key (a key store, rotation), and which signer it builds, as NewSigner
-// says; the choice is made once, here. In auto mode a key OpenSSL refuses
-// (a multi-prime key) still gets the pure-Go signer.
+// SignerFunc is the one way to build the configured signer: it returns the
+// constructor of mode's Signer, called once per key (a key store builds one
+// for each active key), and which signer it builds, for the start-up log:
+// "openssl (OpenSSL 3.0.x …, N signing threads)" or "go (crypto/rsa)",
+// followed in auto mode by why OpenSSL is not used. The choice is made
+// once, here; in auto mode a key OpenSSL refuses (a multi-prime key) still
+// gets the pure-Go signer. Both produce identical tokens; OpenSSL's RSA is
+// several times faster. The constructor mutates its key as NewGoSigner does,
+// and an OpenSSL signer it returns should be closed (see NewOpenSSLSigner).
 //
 // It returns an error for an unknown mode, and in openssl mode one wrapping
 // ErrOpenSSLUnavailable when libcrypto 3 cannot be loaded.
@@ -69,15 +53,16 @@ func SignerFunc(mode string) (func(*rsa.PrivateKey) (Signer, error), string, err
 			}
 			return goSigner, "go (crypto/rsa; OpenSSL not used: " + err.Error() + ")", nil
 		}
+		which := fmt.Sprintf("openssl (%s, %d signing threads)", version, runtime.GOMAXPROCS(0))
 		if mode == SignerOpenSSL {
-			return NewOpenSSLSigner, "openssl (" + version + ")", nil
+			return NewOpenSSLSigner, which, nil
 		}
 		return func(k *rsa.PrivateKey) (Signer, error) {
 			if s, err := NewOpenSSLSigner(k); err == nil {
 				return s, nil
 			}
 			return NewGoSigner(k), nil
-		}, "openssl (" + version + ")", nil
+		}, which, nil
 	default:
 		return nil, "", unknownMode(mode)
 	}

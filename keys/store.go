@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ type Store struct {
 }
 
 // NewStore returns a Store. newSigner builds the Signer for the active key
-// (for example with NewSigner and the configured mode); nil means
+// (for example one from SignerFunc for the configured mode); nil means
 // NewGoSigner. c may be nil for a Store that only lists keys.
 func NewStore(pool *pgxpool.Pool, c *Cipher, newSigner func(*rsa.PrivateKey) (Signer, error)) *Store {
 	if newSigner == nil {
@@ -139,6 +140,13 @@ func (s *Store) Load(ctx context.Context, r *Ring) (changed bool, err error) {
 		return false, nil
 	}
 	next := &ringSet{version: version.String()}
+	// A signer built here belongs to r only once r holds it.
+	var built Signer
+	defer func() {
+		if c, ok := built.(io.Closer); ok && err != nil {
+			c.Close()
+		}
+	}()
 	for _, row := range rows {
 		switch row.State {
 		case StateActive:
@@ -153,6 +161,7 @@ func (s *Store) Load(ctx context.Context, r *Ring) (changed bool, err error) {
 			if next.active, err = s.newSigner(key); err != nil {
 				return false, fmt.Errorf("keys: signer for %s: %w", row.ID, err)
 			}
+			built = next.active
 		case StatePrevious:
 			pub, err := ParsePublicKeyPEM([]byte(row.PublicKey))
 			if err != nil {

@@ -35,7 +35,7 @@ type config struct {
 	Argon2MemoryKiB  uint32
 	Argon2Iterations uint32
 	LogLevel         string
-	Signer           string // SDKAUTH_SIGNER: auto, openssl or go (keys.NewSigner)
+	Signer           string // SDKAUTH_SIGNER: auto, openssl or go (keys.SignerFunc)
 	// KeyEncryptionKey (SDKAUTH_KEY_ENCRYPTION_KEY, 32 bytes in base64)
 	// seals the stored private keys.
 	KeyEncryptionKey []byte

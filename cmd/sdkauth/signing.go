@@ -101,7 +101,7 @@ func openSigningKeys(ctx context.Context, cfg config, pool *pgxpool.Pool, log *s
 		defer close(done)
 		store.Watch(watchCtx, ring, keys.WatchOptions{Poll: cfg.KeyPoll, Log: log})
 	}()
-	return &signingKeys{store: store, ring: ring, stop: func() { cancel(); <-done }}, nil
+	return &signingKeys{store: store, ring: ring, stop: func() { cancel(); <-done; ring.Close() }}, nil
 }
 
 // checkBeforeImport refuses a first start whose environment key is not the
@@ -133,8 +133,12 @@ func newKeyStore(cfg config, pool *pgxpool.Pool, log *slog.Logger) (*keys.Store,
 	if err != nil {
 		return nil, fmt.Errorf("SDKAUTH_KEY_ENCRYPTION_KEY: %w", err)
 	}
+	newSigner, which, err := keys.SignerFunc(cfg.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("SDKAUTH_SIGNER=%s: %w", cfg.Signer, err)
+	}
 	return keys.NewStore(pool, cipher, func(k *rsa.PrivateKey) (keys.Signer, error) {
-		s, which, err := keys.NewSigner(k, cfg.Signer)
+		s, err := newSigner(k)
 		if err != nil {
 			return nil, fmt.Errorf("SDKAUTH_SIGNER=%s: %w", cfg.Signer, err)
 		}
