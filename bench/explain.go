@@ -17,15 +17,16 @@ import (
 )
 
 // hotQuery is one query of db/queries that a hot path or a sweep runs,
-// with arguments like the server's, in the order of its $n.
+// with arguments like the server's, in the order of its $n. A refresh
+// presents a new token each run, so that the run explained writes.
 type hotQuery struct {
 	name, path string
-	args       func(s explainSample) []any
+	args       func(s explainSample, run int) []any // run: 0 to 5, the last explained
 }
 
 // explainSample is a row of the filled tables to aim the hot queries at.
 type explainSample struct {
-	tokenHash []byte    // a refresh token not yet rotated
+	tokenHash [][]byte  // refresh tokens not yet rotated, one per run
 	userID    string    // a user's id
 	username  string    // that user's name
 	clientID  string    // a service client
@@ -34,27 +35,29 @@ type explainSample struct {
 }
 
 var hotQueries = []hotQuery{
-	{"RotateFreshRefreshToken", "refresh_token", func(s explainSample) []any {
-		return []any{s.tokenHash, sessionIdle.Seconds(), make([]byte, 32), "token_refreshed", "127.0.0.1", "bench", "", true}
+	{"RotateFreshRefreshToken", "refresh_token", func(s explainSample, run int) []any {
+		next := make([]byte, 32)
+		next[0] = byte(run + 1)
+		return []any{s.tokenHash[run], sessionIdle.Seconds(), next, "token_refreshed", "127.0.0.1", "bench", "", true}
 	}},
-	{"GetServiceClient", "client_credentials", func(s explainSample) []any { return []any{s.clientID} }},
-	{"InsertAuditEvent", "client_credentials, sign-in", func(s explainSample) []any {
+	{"GetServiceClient", "client_credentials", func(s explainSample, _ int) []any { return []any{s.clientID} }},
+	{"InsertAuditEvent", "client_credentials, sign-in", func(s explainSample, _ int) []any {
 		return []any{"admin_token_issued", nil, "", nil, "127.0.0.1", "bench", "", "", "client:" + s.clientID}
 	}},
-	{"ListUsersAsc", "admin list, first page", func(s explainSample) []any {
+	{"ListUsersAsc", "admin list, first page", func(s explainSample, _ int) []any {
 		return []any{nil, nil, nil, nil, nil, nil, nil, listPageSize + 1}
 	}},
-	{"ListUsersAsc", "admin list, a page in the middle", func(s explainSample) []any {
+	{"ListUsersAsc", "admin list, a page in the middle", func(s explainSample, _ int) []any {
 		return []any{s.cursorAt, s.cursorID, nil, nil, nil, nil, nil, listPageSize + 1}
 	}},
-	{"ListUsersDesc", "admin list, newest first", func(s explainSample) []any {
+	{"ListUsersDesc", "admin list, newest first", func(s explainSample, _ int) []any {
 		return []any{nil, nil, nil, nil, nil, nil, nil, listPageSize + 1}
 	}},
-	{"GetUserByUsername", "password grant", func(s explainSample) []any { return []any{s.username} }},
-	{"LockRefreshToken", "refresh_token (slow path)", func(s explainSample) []any { return []any{s.tokenHash} }},
-	{"ListLiveUserSessions", "console", func(s explainSample) []any { return []any{s.userID, sessionIdle.Seconds()} }},
-	{"SweepSessions", "sweeper, every minute", func(s explainSample) []any { return []any{sessionIdle.Seconds()} }},
-	{"SweepAuditLog", "sweeper, every minute (one batch)", func(s explainSample) []any {
+	{"GetUserByUsername", "password grant", func(s explainSample, _ int) []any { return []any{s.username} }},
+	{"LockRefreshToken", "refresh_token (slow path)", func(s explainSample, run int) []any { return []any{s.tokenHash[run]} }},
+	{"ListLiveUserSessions", "console", func(s explainSample, _ int) []any { return []any{s.userID, sessionIdle.Seconds()} }},
+	{"SweepSessions", "sweeper, every minute", func(s explainSample, _ int) []any { return []any{sessionIdle.Seconds()} }},
+	{"SweepAuditLog", "sweeper, every minute (one batch)", func(s explainSample, _ int) []any {
 		return []any{time.Time{}, time.Now().Add(-auditRetention), 1000}
 	}},
 }
@@ -122,7 +125,11 @@ func explainHot(ctx context.Context, c *pgx.Conn, s explainSample) ([]plan, erro
 			plans = append(plans, p)
 			continue
 		}
-		p.Text, err = explainOne(ctx, c, sql, q.args(s))
+		var runs [6][]any
+		for i := range runs {
+			runs[i] = q.args(s, i)
+		}
+		p.Text, err = explainOne(ctx, c, sql, runs)
 		if err != nil {
 			p.Err = err.Error()
 		}
@@ -139,14 +146,13 @@ func explainHot(ctx context.Context, c *pgx.Conn, s explainSample) ([]plan, erro
 	return plans, nil
 }
 
-func explainOne(ctx context.Context, c *pgx.Conn, sql string, args []any) (string, error) {
-	lits := make([]string, len(args))
-	for i, a := range args {
-		lits[i] = literal(a)
-	}
-	execute := "EXECUTE bench_hot(" + strings.Join(lits, ", ") + ")"
-	if len(args) == 0 {
-		execute = "EXECUTE bench_hot"
+func explainOne(ctx context.Context, c *pgx.Conn, sql string, runs [6][]any) (string, error) {
+	execute := func(args []any) string {
+		lits := make([]string, len(args))
+		for i, a := range args {
+			lits[i] = literal(a)
+		}
+		return "EXECUTE bench_hot(" + strings.Join(lits, ", ") + ")"
 	}
 	simple := pgx.QueryExecModeSimpleProtocol
 	if _, err := c.Exec(ctx, "BEGIN", simple); err != nil {
@@ -159,12 +165,12 @@ func explainOne(ctx context.Context, c *pgx.Conn, sql string, args []any) (strin
 	if _, err := c.Exec(ctx, "PREPARE bench_hot AS "+sql, simple); err != nil {
 		return "", err
 	}
-	for range 5 {
-		if _, err := c.Exec(ctx, execute, simple); err != nil {
+	for _, args := range runs[:5] {
+		if _, err := c.Exec(ctx, execute(args), simple); err != nil {
 			return "", err
 		}
 	}
-	rows, err := c.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+execute, simple)
+	rows, err := c.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+execute(runs[5]), simple)
 	if err != nil {
 		return "", err
 	}

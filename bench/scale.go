@@ -50,8 +50,8 @@ FROM generate_series(0, $1::int - 1) i,
      LATERAL (SELECT now() - make_interval(secs => 365 * 86400.0 * ($1::int - i) / $1::int)) AS c (t)`,
 	sessions: `
 WITH s AS (
-    INSERT INTO sessions (id, user_id, created_at, refreshed_at, expires_at, ip, user_agent)
-    SELECT md5('session:' || i)::uuid, md5('user:' || (i % $2::int))::uuid, c, r, c + interval '90 days',
+    INSERT INTO sessions (id, user_id, created_at, refreshed_at, refreshed_on, expires_at, ip, user_agent)
+    SELECT md5('session:' || i)::uuid, md5('user:' || (i % $2::int))::uuid, c, r, (r AT TIME ZONE 'UTC')::date, c + interval '90 days',
            '10.' || (i >> 16) % 256 || '.' || (i >> 8) % 256 || '.' || i % 256, 'VonageClientSDK/2.0 (Android 14; Pixel 8)'
     FROM generate_series(0, $1::int - 1) i,
          LATERAL (SELECT CASE WHEN i % $3::int = 0
