@@ -8,19 +8,20 @@
 //  3. the floor: the same client_credentials load against a bare net/http
 //     token server with the same signer and nothing else (floor.go);
 //  4. a throwaway Postgres, the Vonage emulator and `sdkauth serve` as
-//     separate processes, then POST /v1/token over loopback: the
-//     refresh_token grant (each worker follows its own rotation chain),
-//     client_credentials and password, each at full speed (closed loop)
-//     and the first two again at 70% of that (open loop, for latency), and
-//     a 500-connection login storm for peak memory, and the admin list
-//     of users (GET /v1/admin/users, page after page);
+//     separate processes, then over loopback (phases.go): POST /v1/token
+//     with the refresh_token grant (each worker follows its own rotation
+//     chain) and client_credentials, and the admin list of users (GET
+//     /v1/admin/users, page after page), each at full speed (closed loop)
+//     and again at 70% of that (open loop, for latency); the password
+//     grant at full speed, and a 500-connection login storm for peak
+//     memory;
 //  5. with -scale (make bench-scale), a fill of the database to a million
 //     users, five million sessions and twenty million audit rows, the
 //     sweeper's work on the dead part of it, EXPLAIN of the hot queries,
 //     and the refresh_token, client_credentials and admin list phases
-//     again (scale.go, explain.go);
+//     again (scale.go, scalephases.go, explain.go);
 //
-// and prints, then writes to bench/RESULTS.md, rates, latencies, errors,
+// and prints, then writes to bench/RESULTS.md (-out), rates, latencies, errors,
 // the server's peak RSS and the CPU of the server and of Postgres. It stops
 // everything it started on the way out, Ctrl-C included. It asserts nothing
 // about timings: it reports them.
