@@ -7,7 +7,7 @@ SQLC_VERSION = v1.31.1
 STATICCHECK_VERSION = v0.8.2
 TEST_FLAGS  ?= -race -count=1 -timeout 15m
 
-.PHONY: all build run test lint generate clean bench bench-go fuzz chromium vendor-redoc
+.PHONY: all build run test lint generate clean bench bench-scale bench-go fuzz chromium vendor-redoc
 
 all: build
 
@@ -55,6 +55,16 @@ bench: build
 		echo "bench: no openssl command; the ceiling will be reported as unavailable"
 	$(GO) build -o bin/sdkauth-bench ./bench
 	./bin/sdkauth-bench -bin bin -out bench/RESULTS.md $(BENCH_FLAGS)
+
+# The refresh_token, client_credentials and admin list phases on the nearly
+# empty database, then again after filling it with 1M users, 5M sessions
+# and their refresh tokens, and 20M audit rows; also the sweeper at work
+# and EXPLAIN of the hot queries, before and after. Writes
+# bench/RESULTS-scale.md (about 15 minutes and 12 GB under /tmp, removed
+# after; see bench/scale.go).
+bench-scale: build
+	$(GO) build -o bin/sdkauth-bench ./bench
+	./bin/sdkauth-bench -bin bin -out bench/RESULTS-scale.md -only refresh,cc,admin-list -scale $(BENCH_FLAGS)
 
 # The Go micro-benchmarks: signers, claims, ACLs, password hashing, rotation,
 # the token endpoint and user imports.

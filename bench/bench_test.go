@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -94,6 +96,49 @@ func TestJSONMember(t *testing.T) {
 	for name, want := range map[string]string{"access_token": "eyJ.a.b", "refresh_token": "r-_1", "token_type": "Bearer", "expires_in": "", "missing": ""} {
 		if got := jsonMember(body, name); got != want {
 			t.Errorf("jsonMember(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// Every query -scale explains is one sqlc generated, found by its name.
+func TestHotQueriesAreGenerated(t *testing.T) {
+	queries, err := generatedQueries("../db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range hotQueries {
+		sql, ok := queries[q.name]
+		if !ok {
+			t.Errorf("%s: not in db/*.go", q.name)
+			continue
+		}
+		// The arguments fill the query's parameters exactly.
+		s := explainSample{tokenHash: make([][]byte, 6)}
+		for n := range 6 {
+			args := q.args(s, n)
+			if !strings.Contains(sql, fmt.Sprintf("$%d", len(args))) || strings.Contains(sql, fmt.Sprintf("$%d", len(args)+1)) {
+				t.Errorf("%s: %d arguments for %s", q.name, len(args), sql)
+			}
+		}
+	}
+}
+
+func TestLiteral(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, c := range []struct {
+		in   any
+		want string
+	}{
+		{nil, "NULL"},
+		{"it's", "'it''s'"},
+		{[]byte{0xde, 0xad}, `'\xdead'`},
+		{at, "'2026-01-02T03:04:05Z'"},
+		{true, "true"},
+		{21, "21"},
+		{2.5, "2.5"},
+	} {
+		if got := literal(c.in); got != c.want {
+			t.Errorf("literal(%#v) = %s, want %s", c.in, got, c.want)
 		}
 	}
 }

@@ -8,13 +8,20 @@
 //  3. the floor: the same client_credentials load against a bare net/http
 //     token server with the same signer and nothing else (floor.go);
 //  4. a throwaway Postgres, the Vonage emulator and `sdkauth serve` as
-//     separate processes, then POST /v1/token over loopback: the
-//     refresh_token grant (each worker follows its own rotation chain),
-//     client_credentials and password, each at full speed (closed loop)
-//     and the first two again at 70% of that (open loop, for latency), and
-//     a 500-connection login storm for peak memory;
+//     separate processes, then over loopback (phases.go): POST /v1/token
+//     with the refresh_token grant (each worker follows its own rotation
+//     chain) and client_credentials, and the admin list of users (GET
+//     /v1/admin/users, page after page), each at full speed (closed loop)
+//     and again at 70% of that (open loop, for latency); the password
+//     grant at full speed, and a 500-connection login storm for peak
+//     memory;
+//  5. with -scale (make bench-scale), a fill of the database to a million
+//     users, five million sessions and twenty million audit rows, the
+//     sweeper's work on the dead part of it, EXPLAIN of the hot queries,
+//     and the refresh_token, client_credentials and admin list phases
+//     again (scale.go, scalephases.go, explain.go);
 //
-// and prints, then writes to bench/RESULTS.md, rates, latencies, errors,
+// and prints, then writes to bench/RESULTS.md (-out), rates, latencies, errors,
 // the server's peak RSS and the CPU of the server and of Postgres. It stops
 // everything it started on the way out, Ctrl-C included. It asserts nothing
 // about timings: it reports them.
@@ -22,11 +29,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -55,6 +60,7 @@ type options struct {
 	openLoopPercent float64
 	serverEnv       envList
 	only            map[string]bool
+	scale           scaleSize // zero: no fill (see scale.go)
 }
 
 // envList collects repeated -env NAME=VALUE flags.
@@ -70,7 +76,7 @@ func (e *envList) Set(v string) error {
 }
 
 // phases lists what -only may name.
-var phases = []string{"ceiling", "mint", "floor", "refresh", "cc", "password", "storm"}
+var phases = []string{"ceiling", "mint", "floor", "refresh", "cc", "admin-list", "password", "storm"}
 
 // runs reports whether phase is to run.
 func (o options) runs(phase string) bool { return len(o.only) == 0 || o.only[phase] }
@@ -91,6 +97,10 @@ func main() {
 	flag.StringVar(&o.logLevel, "log-level", "info", "SDKAUTH_LOG_LEVEL for the server (info writes one access-log line per request)")
 	flag.Float64Var(&o.openLoopPercent, "open-loop-percent", 70, "rate of the latency phases, as a percentage of the measured maximum")
 	flag.Var(&o.serverEnv, "env", "extra `NAME=VALUE` for the server's environment (repeatable), e.g. GOGC=200")
+	flag.BoolVar(&o.scale.on, "scale", false, "after the HTTP phases, fill the database (-scale-users, -scale-sessions, -scale-audit), watch the sweeper, EXPLAIN the hot queries and repeat the refresh, client_credentials and admin list phases (make bench-scale)")
+	flag.IntVar(&o.scale.users, "scale-users", 1_000_000, "users -scale adds")
+	flag.IntVar(&o.scale.sessions, "scale-sessions", 5_000_000, "sessions -scale adds, with 1 to 3 refresh tokens each (2 on average), 5% of them dead a day or more")
+	flag.IntVar(&o.scale.audit, "scale-audit", 20_000_000, "audit rows -scale adds, spread over the retention, 90,000 of them past it")
 	only := flag.String("only", "", "run only these phases, comma-separated: "+strings.Join(phases, ","))
 	floorAddr := flag.String("serve-floor", "", "internal: serve the floor phase's bare token server on this `host:port` (see floor.go)")
 	flag.Parse()
@@ -98,6 +108,10 @@ func main() {
 		err := serveFloor(*floorAddr, o.signer)
 		fmt.Fprintln(os.Stderr, "bench: floor server:", err)
 		os.Exit(1)
+	}
+	if o.scale.on && (o.scale.users < 1 || o.scale.sessions < 1 || o.scale.audit <= oldAuditRows) {
+		fmt.Fprintf(os.Stderr, "bench: -scale needs at least one user and one session, and more than %d audit rows\n", oldAuditRows)
+		os.Exit(2)
 	}
 	if *only != "" {
 		o.only = map[string]bool{}
@@ -127,6 +141,7 @@ type bencher struct {
 	api   *api
 	rep   *report
 	nproc int
+	work  workload
 }
 
 func runBench(ctx context.Context, o options) (err error) {
@@ -179,7 +194,7 @@ func runBench(ctx context.Context, o options) (err error) {
 	}
 
 	// 4. The stack, and the HTTP phases.
-	if !o.runs("refresh") && !o.runs("cc") && !o.runs("password") && !o.runs("storm") {
+	if !o.runs("refresh") && !o.runs("cc") && !o.runs("admin-list") && !o.runs("password") && !o.runs("storm") {
 		return b.finish()
 	}
 	logf("starting Postgres, the Vonage emulator and sdkauth …")
@@ -195,6 +210,11 @@ func runBench(ctx context.Context, o options) (err error) {
 
 	if err := b.httpPhases(ctx); err != nil {
 		return err
+	}
+	if o.scale.on {
+		if err := b.scalePhases(ctx); err != nil {
+			return err
+		}
 	}
 	b.st.stop()
 	if b.rep.Ceiling > 0 {
@@ -246,164 +266,6 @@ func (b *bencher) finish() error {
 	}
 	return nil
 }
-
-func (b *bencher) httpPhases(ctx context.Context) error {
-	o := b.o
-	// Users: one rotation chain per refresh worker, a few password users.
-	logf("signing up %d users …", o.concurrency+o.pwConcurrency)
-	chains := make([]string, o.concurrency)
-	for i := range chains {
-		tok, err := b.api.signup(ctx, fmt.Sprintf("bench-refresh-%03d", i), benchPassword(i))
-		if err != nil {
-			return err
-		}
-		chains[i] = tok
-	}
-	pwUsers := make([]string, o.pwConcurrency)
-	for i := range pwUsers {
-		pwUsers[i] = fmt.Sprintf("bench-login-%03d", i)
-		if _, err := b.api.signup(ctx, pwUsers[i], benchPassword(1000+i)); err != nil {
-			return err
-		}
-	}
-	refresh := func(i int) (call, error) { return refreshWorker(b.api, &chains[i]), nil }
-	if o.runs("refresh") {
-		if err := b.closedAndOpen(ctx, "refresh_token", refresh, b.o.concurrency); err != nil {
-			return err
-		}
-	}
-
-	if !o.runs("cc") {
-		// skipped by -only
-	} else if id, secret, note := b.serviceClient(ctx); note != "" {
-		b.rep.Skipped = append(b.rep.Skipped, "client_credentials: "+note)
-		logf("client_credentials skipped: %s", note)
-	} else {
-		cc := func(int) (call, error) { return clientCredentialsWorker(b.api, id, secret), nil }
-		if err := b.closedAndOpen(ctx, "client_credentials", cc, b.o.concurrency); err != nil {
-			return err
-		}
-	}
-
-	pw := func(i int) (call, error) {
-		return passwordWorker(b.api, pwUsers[i%len(pwUsers)], benchPassword(1000+i%len(pwUsers))), nil
-	}
-	if o.runs("password") {
-		if _, err := b.phase(ctx, b.st.procs(), "password", "password", loadSpec{concurrency: o.pwConcurrency, duration: o.duration, newWorker: pw}, true); err != nil {
-			return err
-		}
-	}
-
-	if o.storm > 0 && o.runs("storm") {
-		stormAPI := &api{base: b.st.baseURL, client: newHTTPClient(o.storm)}
-		storm := func(i int) (call, error) {
-			return passwordWorker(stormAPI, pwUsers[i%len(pwUsers)], benchPassword(1000+i%len(pwUsers))), nil
-		}
-		if _, err := b.phase(ctx, b.st.procs(), "login storm", "password", loadSpec{concurrency: o.storm, duration: o.stormDuration, newWorker: storm}, false); err != nil {
-			return err
-		}
-		stormAPI.client.CloseIdleConnections()
-	}
-	return nil
-}
-
-// closedAndOpen measures a grant at full speed, then at a fixed share of
-// that rate for its latency.
-func (b *bencher) closedAndOpen(ctx context.Context, grant string, w func(int) (call, error), conc int) error {
-	res, err := b.phase(ctx, b.st.procs(), grant, grant, loadSpec{concurrency: conc, duration: b.o.duration, newWorker: w}, true)
-	if err != nil {
-		return err
-	}
-	target := res.Rate() * b.o.openLoopPercent / 100
-	if target <= 0 {
-		return nil
-	}
-	name := fmt.Sprintf("%s @ %.0f%%", grant, b.o.openLoopPercent)
-	_, err = b.phase(ctx, b.st.procs(), name, grant, loadSpec{concurrency: conc, duration: b.o.duration, rate: target, newWorker: w}, false)
-	return err
-}
-
-// procs are the processes a phase measures: a server, and Postgres when
-// there is one.
-type procs struct {
-	srv        *exec.Cmd
-	postmaster int    // 0: no Postgres
-	log        string // the server's log, quoted when it exits
-}
-
-func (s *stack) procs() procs {
-	return procs{srv: s.srv, postmaster: s.postmaster, log: filepath.Join(s.dir, "sdkauth.log")}
-}
-
-// postgresCPU is the CPU seconds of the postmaster and its backends so far.
-func (p procs) postgresCPU() float64 {
-	if p.postmaster == 0 {
-		return 0
-	}
-	return treeCPUSeconds(p.postmaster)
-}
-
-// phase runs one load phase (after an unmeasured warm-up when asked) and
-// records it with the server's peak RSS and the CPU of each process.
-func (b *bencher) phase(ctx context.Context, pr procs, name, grant string, spec loadSpec, warm bool) (phaseResult, error) {
-	spec.name = name
-	if warm && b.o.warmup > 0 {
-		w := spec
-		w.duration, w.rate = b.o.warmup, 0
-		if _, err := run(ctx, w); err != nil {
-			return phaseResult{}, err
-		}
-	}
-	logf("%s: %d workers, %s%s …", name, spec.concurrency, spec.duration, map[bool]string{true: fmt.Sprintf(", %.0f req/s offered", spec.rate), false: ""}[spec.rate > 0])
-	srvPID := pr.srv.Process.Pid
-	rss := watchRSS(srvPID)
-	srv0, pg0, self0 := cpuSeconds(srvPID), pr.postgresCPU(), cpuSeconds(os.Getpid())
-	start := time.Now()
-	res, err := run(ctx, spec)
-	wall := time.Since(start)
-	p := phaseResult{
-		Name: name, Grant: grant, Concurrency: spec.concurrency, Offered: spec.rate,
-		loadResult:  res,
-		Wall:        wall,
-		ServerCPU:   cpuSeconds(srvPID) - srv0,
-		PostgresCPU: pr.postgresCPU() - pg0,
-		LoadgenCPU:  cpuSeconds(os.Getpid()) - self0,
-		PeakRSS:     rss.Peak(),
-		RSSReset:    rss.reset,
-	}
-	if err != nil {
-		return p, err
-	}
-	if exited(pr.srv) {
-		return p, fmt.Errorf("%s: the server exited: %s", name, tail(pr.log))
-	}
-	b.rep.Phases = append(b.rep.Phases, p)
-	logf("  %.0f req/s, p50 %s p95 %s p99 %s, %d errors%s; CPU server %.1f s, Postgres %.1f s, load generator %.1f s; peak RSS %d MiB",
-		p.Rate(), ms(p.Percentile(50)), ms(p.Percentile(95)), ms(p.Percentile(99)), p.Failed,
-		map[bool]string{true: " (" + describeErrors(p.ErrorKinds) + ")", false: ""}[p.Failed > 0],
-		p.ServerCPU, p.PostgresCPU, p.LoadgenCPU, p.PeakRSS>>20)
-	return p, nil
-}
-
-// serviceClient creates a service client with the tokens:admin scope with
-// the sdkauth CLI. note says why the phase is skipped when it cannot.
-func (b *bencher) serviceClient(ctx context.Context) (id, secret, note string) {
-	out, err := b.st.sdkauth(ctx, filepath.Join(b.o.binDir, "sdkauth"), "clients", "create", "--name", "bench", "--scopes", "tokens:admin", "--output", "json")
-	if err != nil {
-		return "", "", fmt.Sprintf("`sdkauth clients create` failed: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	var c struct {
-		ID     string `json:"client_id"`
-		Secret string `json:"client_secret"`
-	}
-	if err := json.Unmarshal(out, &c); err != nil || c.ID == "" || c.Secret == "" {
-		return "", "", fmt.Sprintf("`sdkauth clients create --output json` printed no client_id/client_secret: %s", strings.TrimSpace(string(out)))
-	}
-	return c.ID, c.Secret, ""
-}
-
-// benchPassword is a password the sign-up rules accept, distinct per user.
-func benchPassword(i int) string { return fmt.Sprintf("bench-%04d-correct-horse-battery", i) }
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))

@@ -51,6 +51,7 @@ type report struct {
 	ServerSigner          string
 	Phases                []phaseResult
 	Skipped               []string
+	Scale                 *scaleResult // -scale's fill and what it measured; nil without
 }
 
 func newReport(o options) *report {
@@ -316,6 +317,9 @@ func (r *report) markdown() string {
 			met = map[bool]string{true: "yes", false: "**no**"}[*t.met]
 		}
 		w("| %s | %s | %s |\n", t.what, t.measured, met)
+	}
+	if r.Scale != nil {
+		r.scaleMarkdown(w)
 	}
 	w("\nReproduce: `make bench` (flags: `go run ./bench -h`).\n")
 	return b.String()

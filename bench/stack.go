@@ -34,6 +34,7 @@ type stack struct {
 	emu, srv   *exec.Cmd
 	emuURL     string
 	baseURL    string
+	bin        string   // the sdkauth binary
 	env        []string // sdkauth's environment
 	signer     string   // what sdkauth logged as its signer
 }
@@ -107,20 +108,35 @@ func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
 		"SDKAUTH_LOG_LEVEL="+o.logLevel,
 	)
 	s.env = append(s.env, o.extraEnv...)
-	sdkauth := filepath.Join(o.binDir, "sdkauth")
-	if out, err := s.sdkauth(ctx, sdkauth, "migrate", "up"); err != nil {
+	s.bin = filepath.Join(o.binDir, "sdkauth")
+	if out, err := s.sdkauth(ctx, s.bin, "migrate", "up"); err != nil {
 		return nil, fmt.Errorf("sdkauth migrate up: %w: %s", err, out)
 	}
-	s.srv, err = startProcess(filepath.Join(s.dir, "sdkauth.log"), sdkauth, s.env, "serve")
-	if err != nil {
-		return nil, err
-	}
 	s.baseURL = "http://" + srvAddr
-	if err := waitReady(ctx, s.baseURL+"/readyz", s.srv, 30*time.Second); err != nil {
-		return nil, fmt.Errorf("sdkauth did not get ready: %w (log: %s)", err, tail(filepath.Join(s.dir, "sdkauth.log")))
+	if err := s.startServer(ctx); err != nil {
+		return nil, err
 	}
 	s.signer = loggedSigner(filepath.Join(s.dir, "sdkauth.log"))
 	return s, nil
+}
+
+// startServer starts `sdkauth serve` and waits until it is ready.
+func (s *stack) startServer(ctx context.Context) (err error) {
+	logPath := filepath.Join(s.dir, "sdkauth.log")
+	if s.srv, err = startProcess(logPath, s.bin, s.env, "serve"); err != nil {
+		return err
+	}
+	if err := waitReady(ctx, s.baseURL+"/readyz", s.srv, 30*time.Second); err != nil {
+		return fmt.Errorf("sdkauth did not get ready: %w (log: %s)", err, tail(logPath))
+	}
+	return nil
+}
+
+// stopServer stops `sdkauth serve`, leaving Postgres and the emulator
+// running; startServer starts it again.
+func (s *stack) stopServer() {
+	stopProcess(s.srv)
+	s.srv = nil
 }
 
 // sdkauth runs one sdkauth command with the server's environment.
@@ -168,8 +184,7 @@ func (s *stack) stop() {
 	if s == nil {
 		return
 	}
-	stopProcess(s.srv)
-	s.srv = nil
+	s.stopServer()
 	stopProcess(s.emu)
 	s.emu = nil
 	s.pg.Stop()

@@ -37,7 +37,8 @@ WITH live AS (
     FROM live CROSS JOIN (VALUES ($1::bytea), ($3::bytea)) AS h (token_hash)
     ON CONFLICT (token_hash) DO UPDATE SET rotated_at = now()
 ), touched AS (
-    UPDATE sessions SET refreshed_at = now()
+    -- refreshed_on changes once a day, so the update stays HOT (00011).
+    UPDATE sessions SET refreshed_at = now(), refreshed_on = (now() AT TIME ZONE 'UTC')::date
     FROM live
     WHERE sessions.id = live.session_id
 ), audited AS (

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditLog struct {
@@ -92,6 +93,7 @@ type Session struct {
 	RevokedAt   *time.Time
 	Ip          string
 	UserAgent   string
+	RefreshedOn pgtype.Date
 }
 
 type SigningKey struct {
