@@ -17,6 +17,7 @@ import (
 // Concurrent records share commits, yet each Record returns only once its
 // own row is stored.
 func TestConcurrentRecordsAreEachStoredWhenRecordReturns(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a := auth.NewAudit(pool, slog.New(slog.DiscardHandler))
@@ -56,6 +57,7 @@ func TestConcurrentRecordsAreEachStoredWhenRecordReturns(t *testing.T) {
 // The retention sweep deletes only rows older than the retention, in
 // batches, and one Sweep stops after MaxBatches of them.
 func TestSweepDeletesOnlyOldAuditRowsInBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a := auth.NewAudit(pool, slog.New(slog.DiscardHandler))

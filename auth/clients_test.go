@@ -13,6 +13,7 @@ import (
 // Two Clients on one database stand for two replicas: a rotation on one
 // stops the old secret at once there and within a second on the other.
 func TestRotatedSecretStopsWorkingOnEveryReplica(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	here, there := auth.NewClients(pool, nil, nil), auth.NewClients(pool, nil, nil)

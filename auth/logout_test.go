@@ -15,6 +15,7 @@ import (
 )
 
 func TestLogoutEndsOneSessionAndLogoutAllEndsEvery(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := auth.WithClient(context.Background(), auth.Client{IP: "192.0.2.9", UserAgent: "test-agent"})
 	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
@@ -77,6 +78,7 @@ func TestLogoutEndsOneSessionAndLogoutAllEndsEvery(t *testing.T) {
 }
 
 func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	idle := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Second, Max: time.Hour, Grace: time.Second}, nil)

@@ -82,6 +82,7 @@ func tracedPool(t *testing.T, rec *statements) *pgxpool.Pool {
 }
 
 func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
+	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
 	client := auth.Client{IP: "192.0.2.7", UserAgent: "test-agent", Actor: "client:test"}
@@ -150,6 +151,7 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 }
 
 func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	// No grace: a token consumed by the refused attempt would count as
@@ -216,6 +218,7 @@ func auditFields(e db.AuditLog) string {
 // request, having waited for its row lock, come after, or come in the same
 // group, finds it rotated and takes the transaction's grace path.
 func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
+	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
 	ctx := context.Background()
@@ -265,6 +268,7 @@ func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
 // trips, yet each request gets its own session, user and next token, and
 // each audit row names its own request's client.
 func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
+	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
 	ctx := context.Background()
@@ -349,6 +353,7 @@ func (s *syncBuffer) String() string {
 // is logged, each of its refreshes is retried in a transaction, and the
 // token is left as it was.
 func TestFailedRefreshGroupIsLoggedAndLeavesTheToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg, err := pgxpool.ParseConfig(dbtest.NewURL(t))
 	if err != nil {

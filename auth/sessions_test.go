@@ -37,6 +37,7 @@ func newUser(t *testing.T, pool *pgxpool.Pool, provisioned bool) uuid.UUID {
 var testSessions = auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second}
 
 func TestRefreshRotates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)
@@ -60,6 +61,7 @@ func TestRefreshRotates(t *testing.T) {
 }
 
 func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
@@ -78,6 +80,7 @@ func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 }
 
 func TestRefreshPendingDoesNotConsume(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
@@ -96,6 +99,7 @@ func TestRefreshPendingDoesNotConsume(t *testing.T) {
 }
 
 func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)

@@ -25,6 +25,7 @@ func retryAfter(t *testing.T, err error) time.Duration {
 }
 
 func TestPerIPLimitAllowsABurstThenTheRate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	cfg := auth.DefaultThrottle(60) // one a second, burst 30
@@ -56,6 +57,7 @@ func TestPerIPLimitAllowsABurstThenTheRate(t *testing.T) {
 }
 
 func TestDefaultThrottleIsSixtyAMinuteWithABurstOfThirty(t *testing.T) {
+	t.Parallel()
 	cfg := auth.DefaultThrottle(60)
 	if cfg.PerIPPerMinute != 60 || cfg.Burst != 30 || cfg.MaxDelay <= 0 {
 		t.Fatalf("%+v", cfg)
@@ -63,6 +65,7 @@ func TestDefaultThrottleIsSixtyAMinuteWithABurstOfThirty(t *testing.T) {
 }
 
 func TestAccountDelayGrowsButNeverLocksForGood(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	th := auth.NewThrottle(pool, auth.ThrottleConfig{DelayAfter: 3, BaseDelay: time.Second, MaxDelay: 8 * time.Second, ResetAfter: time.Hour})
@@ -107,6 +110,7 @@ func TestAccountDelayGrowsButNeverLocksForGood(t *testing.T) {
 }
 
 func TestAccountDelayEnds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	th := auth.NewThrottle(pool, auth.ThrottleConfig{DelayAfter: 1, BaseDelay: 300 * time.Millisecond, MaxDelay: time.Minute, ResetAfter: time.Hour})

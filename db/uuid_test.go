@@ -19,6 +19,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // them: binary (prepared statements, the default), text (the simple
 // protocol), one by one, as pointers (nil is NULL) and as uuid[].
 func TestUUIDsRoundTripInEveryFormat(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
 	a, b := uuid.New(), uuid.New()

@@ -22,6 +22,7 @@ func (e *env) control(method, path, body string) response {
 }
 
 func TestFault503WithCount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.control("POST", "/_emulator/faults", `{"path":"/v1/users","method":"post","status":503,"count":2}`).want(t, 200)
 	listed := e.control("GET", "/_emulator/faults", "").want(t, 200)
@@ -48,6 +49,7 @@ func TestFault503WithCount(t *testing.T) {
 }
 
 func TestFault429WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.em.SetFaults([]emulator.Fault{{Path: "/v1/", Status: 429, RetryAfter: 7}})
 	r := e.do("GET", "/v1/users", e.admin(), nil).wantProblem(t, http.StatusTooManyRequests, "http:error:too-many-request")
@@ -61,6 +63,7 @@ func TestFault429WithRetryAfter(t *testing.T) {
 }
 
 func TestFaultDelay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.control("PUT", "/_emulator/faults", `[{"path":"/v1/users","status":0,"delay_ms":250}]`).want(t, 200)
 	start := time.Now()
@@ -74,6 +77,7 @@ func TestFaultDelay(t *testing.T) {
 }
 
 func TestFaultHang(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.em.SetFaults([]emulator.Fault{{Path: "/v1/users", Status: -1}})
 
@@ -111,6 +115,7 @@ func TestFaultHang(t *testing.T) {
 }
 
 func TestFaultRate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.em.SetFaults([]emulator.Fault{{Path: "/v1/users", Status: 500, Rate: 0.5}})
 	token := e.admin()
@@ -124,6 +129,7 @@ func TestFaultRate(t *testing.T) {
 }
 
 func TestFaultValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, body := range []string{
 		`{"status":200}`,
@@ -156,6 +162,7 @@ func TestFaultValidation(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createUser("s")
 	e.do("GET", "/v1/users/"+id, e.admin(), nil).want(t, 200)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // rtcClient is a minimal socket.io v4 client over a WebSocket, speaking to the
@@ -95,6 +97,7 @@ func (c *rtcClient) event() (string, map[string]any) {
 }
 
 func TestRTCSessionOpensListsAndEnds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	uid := e.createUser("new-user")
 	tok := e.userToken("new-user", clientSDKACL())
@@ -136,6 +139,7 @@ func TestRTCSessionOpensListsAndEnds(t *testing.T) {
 }
 
 func TestRTCRefusesWhatTheRESTAPIRefuses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("new-user")
 	expired := claims(e.appID)
@@ -143,7 +147,7 @@ func TestRTCRefusesWhatTheRESTAPIRefuses(t *testing.T) {
 	expired["iat"], expired["exp"] = float64(1000), float64(1900)
 	cases := map[string]struct{ token, event string }{
 		"no token":        {"", "system:error:invalid-token"},
-		"another key":     {sign(t, testKey(t, 1), claims(e.appID)), "system:error:invalid-token"},
+		"another key":     {sign(t, testkit.Key(t, 1), claims(e.appID)), "system:error:invalid-token"},
 		"admin token":     {e.admin(), "system:error:invalid-token"},
 		"unknown user":    {e.userToken("nobody", clientSDKACL()), "system:error:invalid-token"},
 		"expired":         {sign(t, e.key, expired), "system:error:expired-token"},
@@ -169,6 +173,7 @@ func TestRTCRefusesWhatTheRESTAPIRefuses(t *testing.T) {
 // checks that every member's session receives every event, in id order, and
 // that a user who is not a member receives none.
 func TestRTCPushesEventsToMembersInIDOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cid := e.createConv("v1", "c")
 	const members, perMember = 4, 25
@@ -246,6 +251,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 // token's exp (the Client SDK then reports EXPIRED_TOKEN), unless the app has
 // called refreshSession with a newer token.
 func TestRTCSessionsEndWhenTheirTokenExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	uid := e.createUser("new-user")
 	short := func() string {

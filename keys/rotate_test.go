@@ -76,6 +76,7 @@ func states(t *testing.T, pool *pgxpool.Pool) map[string]string {
 }
 
 func TestRotateUploadsThenSwitches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	a, _ := testKeys(t)
@@ -129,6 +130,7 @@ func TestRotateUploadsThenSwitches(t *testing.T) {
 }
 
 func TestRotateRefusesWhenTheApplicationHasAnotherKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	_, b := testKeys(t)
@@ -147,6 +149,7 @@ func TestRotateRefusesWhenTheApplicationHasAnotherKey(t *testing.T) {
 }
 
 func TestConcurrentRotationsOneWinsAndTheLoserUploadsNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	// The first upload waits until the other rotation has given up, so
@@ -188,6 +191,7 @@ func TestConcurrentRotationsOneWinsAndTheLoserUploadsNothing(t *testing.T) {
 }
 
 func TestRotateAfterAFailedUpload(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("not applied: nothing changes", func(t *testing.T) {
 		s, app, pool := rotationFixture(t)

@@ -50,6 +50,7 @@ func signerTestClaims() map[string]Claims {
 // for the same key and claims the two signers must emit the same bytes, so
 // that switching SDKAUTH_SIGNER can never change what Vonage sees.
 func TestOpenSSLSignerMatchesGoSigner(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	ossl := opensslSignerOrSkip(t, key)
 	gos := NewGoSigner(key)
@@ -77,6 +78,7 @@ func TestOpenSSLSignerMatchesGoSigner(t *testing.T) {
 // signer's public key, with crypto/rsa directly, with golang-jwt (what
 // backends verify with) and with our own Verifier.
 func TestSignersVerifyEachOther(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	ossl := opensslSignerOrSkip(t, key)
 	gos := NewGoSigner(key)
@@ -125,6 +127,7 @@ func TestSignersVerifyEachOther(t *testing.T) {
 }
 
 func TestOpenSSLSignerRejectsIncompleteClaims(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	s := opensslSignerOrSkip(t, key)
 	iat := time.Unix(1700000000, 0)
@@ -150,6 +153,7 @@ func TestOpenSSLSignerRejectsIncompleteClaims(t *testing.T) {
 // thread safety: one signer serves every request goroutine, and each token
 // must still be exactly the Go signer's.
 func TestOpenSSLSignerConcurrent(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	ossl := opensslSignerOrSkip(t, key)
 	gos := NewGoSigner(key)
@@ -190,6 +194,7 @@ func TestOpenSSLSignerConcurrent(t *testing.T) {
 }
 
 func TestNewSigner(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	_, opensslErr := NewOpenSSLSigner(key)
 	for _, tc := range []struct {
@@ -227,6 +232,7 @@ func TestNewSigner(t *testing.T) {
 }
 
 func TestSignerFunc(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	_, opensslErr := NewOpenSSLSigner(key)
 	for _, mode := range []string{SignerAuto, SignerOpenSSL, SignerGo, "nope"} {

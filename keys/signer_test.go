@@ -11,6 +11,7 @@ import (
 )
 
 func TestGoSignerHeader(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	s := NewGoSigner(key)
 	if s.KeyID() != Thumbprint(&key.PublicKey) {
@@ -33,6 +34,7 @@ func TestGoSignerHeader(t *testing.T) {
 // TestGoSignerGolangJWTParses checks interoperability with the library that
 // backend services are most likely to verify our tokens with.
 func TestGoSignerGolangJWTParses(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(key)}
 	acl := ACL{Paths: map[string]ACLRule{"/*/users/**": {Methods: []string{"GET"}}, "/*/rtc/**": {Filters: map[string]any{"a": "b"}}}}
@@ -59,6 +61,7 @@ func TestGoSignerGolangJWTParses(t *testing.T) {
 }
 
 func TestGoSignerRejectsIncompleteClaims(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	s := NewGoSigner(key)
 	iat := time.Unix(1700000000, 0)
@@ -85,6 +88,7 @@ func TestGoSignerRejectsIncompleteClaims(t *testing.T) {
 // TestGoSignerConcurrent is for the race detector: one Signer is shared by
 // every request goroutine.
 func TestGoSignerConcurrent(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	s := NewGoSigner(key)
 	v := Verifier{ApplicationID: testAppID, Keys: func() []*rsa.PublicKey { return []*rsa.PublicKey{s.Public()} }}

@@ -44,6 +44,7 @@ func storedRows(t *testing.T, pool *pgxpool.Pool) []storedRow {
 }
 
 func TestImportStoresTheFirstKeyOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := NewStore(pool, testCipher(t), nil)
@@ -78,6 +79,7 @@ func TestImportStoresTheFirstKeyOnly(t *testing.T) {
 }
 
 func TestConcurrentImportsAgreeOnOneKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a, b := testKeys(t)
@@ -102,6 +104,7 @@ func TestConcurrentImportsAgreeOnOneKey(t *testing.T) {
 // table: no PEM, no key material in clear, and only the right encryption
 // key opens it.
 func TestStoredPrivateKeyIsNotReadableWithoutTheEncryptionKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a, _ := testKeys(t)

@@ -36,6 +36,7 @@ func watching(t *testing.T, s *Store, o WatchOptions) *Ring {
 // LISTEN/NOTIFY can tell the replica, including after its listening
 // connection was killed.
 func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	replica := watching(t, NewStore(pool, s.cipher, nil), WatchOptions{})
@@ -69,6 +70,7 @@ func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
 // TestReplicasWithoutNotificationsLearnByPolling is the path for
 // Postgres-compatible engines that lack LISTEN/NOTIFY.
 func TestReplicasWithoutNotificationsLearnByPolling(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	replica := watching(t, NewStore(pool, s.cipher, nil), WatchOptions{Poll: 200 * time.Millisecond, NoListen: true})

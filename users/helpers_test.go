@@ -2,10 +2,8 @@ package users_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +12,13 @@ import (
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-var (
-	keyOnce sync.Once
-	appKey  *rsa.PrivateKey
-)
-
-func testKey(t testing.TB) *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if appKey, err = keys.GenerateKey(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return appKey
-}
 
 // env is the users domain wired to a fresh database and its own Vonage
 // emulator over real HTTP.
@@ -56,7 +40,7 @@ func newEnv(t testing.TB, hashing auth.Argon2Params, throttle *auth.ThrottleConf
 	em := emulator.New(emulator.Config{APIKey: "key", APISecret: "secret"})
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
-	key := testKey(t)
+	key := testkit.Key(t, 0)
 	appID, err := em.AddApplication("test", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
 	if err != nil {
 		t.Fatal(err)

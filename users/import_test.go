@@ -12,6 +12,7 @@ import (
 // and is still refused (here by a trigger standing in for a constraint the
 // checks do not know) fails alone; the rest of its batch is written.
 func TestImportIsolatesALineTheDatabaseRefuses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, cheap, nil)
 	ctx := context.Background()
 	if _, err := e.pool.Exec(ctx, `

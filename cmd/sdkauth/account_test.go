@@ -8,6 +8,7 @@ import (
 )
 
 func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	first := s.signup("new-user", goodPassword)
 	other := s.mustLogin("new-user", goodPassword)
@@ -58,6 +59,7 @@ func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 }
 
 func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", goodPassword)
 	vid := body["user"].(map[string]any)["vonage_user_id"].(string)
@@ -94,6 +96,7 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 }
 
 func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	old := s.signup("new-user", goodPassword)
 	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"correct horse battery"}`), bearer(old)...); r.Status != http.StatusNoContent {
@@ -112,6 +115,7 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 }
 
 func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", goodPassword)
 	r := s.do(http.MethodPatch, "/v1/me", "application/json",

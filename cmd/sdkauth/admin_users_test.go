@@ -23,6 +23,7 @@ func (s *stack) adminAuth(scopes string) string {
 }
 
 func TestAdminCreatesAndListsUsers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	create := func(name string) {
@@ -91,6 +92,7 @@ func TestAdminCreatesAndListsUsers(t *testing.T) {
 }
 
 func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	hash, err := bcrypt.GenerateFromPassword([]byte("an imported password"), 10)
@@ -142,6 +144,7 @@ func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 }
 
 func TestAdminMintsUserTokensForBackends(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	created := s.postJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery"}, "Authorization", admin).JSON(t)
@@ -170,6 +173,7 @@ func TestAdminMintsUserTokensForBackends(t *testing.T) {
 }
 
 func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
 	admin := s.adminAuth("admin")
 	body := s.signup("new-user", "correct horse battery")
@@ -241,6 +245,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 }
 
 func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	id, secret := s.newClient("admin")
 	var last response
@@ -264,6 +269,7 @@ func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
 // one: with a small pool, concurrent refreshes then wait on each other
 // forever.
 func TestRefreshUnderAStoredPolicyDoesNotExhaustThePool(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"DATABASE_URL": dbtest.NewURL(t) + "&pool_max_conns=2"})
 	admin := s.adminAuth("admin")
 	put := s.do(http.MethodPut, "/v1/admin/policies/agent", "application/json",

@@ -9,6 +9,7 @@ import (
 )
 
 func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
 	ua := []string{"User-Agent", "audit-test/1.0"}
 	post := func(path string, body string, header ...string) response {
@@ -95,6 +96,7 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 // The sweeper of `serve` deletes the audit rows older than
 // SDKAUTH_AUDIT_RETENTION and keeps the rest.
 func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
 	s.signup("new-user", goodPassword)

@@ -23,6 +23,7 @@ func (s *stack) wrongLogins(username string, n int) ([]int, []string, []string) 
 }
 
 func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing.T) {
+	t.Parallel()
 	// The per-IP limit is off, so only the per-account delay is at work.
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	s.signup("new-user", goodPassword)
@@ -70,6 +71,7 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 // number) the next attempt waits 1 s, even with the right password; then the
 // right password works and forgets the failures.
 func TestTheAccountDelayEnds(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	s.signup("new-user", goodPassword)
 	statuses, _, retry := s.wrongLogins("new-user", 6)
@@ -92,6 +94,7 @@ func TestTheAccountDelayEnds(t *testing.T) {
 }
 
 func TestPerIPLimitAndTrustedProxies(t *testing.T) {
+	t.Parallel()
 	// 6 a minute: a burst of 3, then one every 10 s.
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6", "SDKAUTH_TRUSTED_PROXIES": "127.0.0.1/32"})
 	body := s.signup("new-user", goodPassword) // a sign-up counts too
@@ -123,6 +126,7 @@ func TestPerIPLimitAndTrustedProxies(t *testing.T) {
 }
 
 func TestXForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
 	for i := range 3 {
 		r := s.login("nobody-here", "not the password", "X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))

@@ -45,6 +45,7 @@ func signedInConsole(t *testing.T, s *stack, id, secret string) *consoleTab {
 // a user is on it and done once none is; and the audit page shows each
 // action with the acting client.
 func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -153,6 +154,7 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 // good with its error, retries it from the console once Vonage accepts
 // it, and finds the retry in the audit log with the acting client.
 func TestConsoleProvisioningInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -195,6 +197,7 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 // with the new key, the old one is listed as previous, and the rotation is
 // in the audit log with the acting client.
 func TestConsoleKeysInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"})
 	adminID, adminSecret := s.newClient("admin")
 	oldKID := s.App.keys.ring.KeyID()

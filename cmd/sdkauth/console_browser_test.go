@@ -86,6 +86,7 @@ func (s *stack) userDisabled(t *testing.T, username string) bool {
 // its CSRF token and a form posted from another origin are refused; and
 // every action is in the audit log with the acting client.
 func TestConsoleInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
 	adminID, adminSecret := s.newClient("admin")
 	tokensOnlyID, tokensOnlySecret := s.newClient("tokens:admin")

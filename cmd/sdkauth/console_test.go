@@ -52,6 +52,7 @@ func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http
 }
 
 func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	id, secret := s.newClient("admin")
 

@@ -41,6 +41,7 @@ func (c *consoleTab) listedUsers() []string {
 // TestConsoleUserFiltersInChromium narrows the users page by provisioning
 // state and by status, and the filters stay on the next page's link.
 func TestConsoleUserFiltersInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -107,6 +108,7 @@ func TestConsoleUserFiltersInChromium(t *testing.T) {
 // client with it (the token works at /v1/me), and deletes the user after
 // a confirmation; the audit log names the acting client of each.
 func TestConsoleUserActionsInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	minterID, minterSecret := s.newClient("admin,tokens:user")

@@ -24,6 +24,7 @@ import (
 // application/json body; every session refreshes after the outage; and no
 // admin JWT was handed out without its audit row.
 func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// Durable, as production is: a fast cluster (synchronous_commit off) may
 	// lose commits it already acknowledged when it stops at once.

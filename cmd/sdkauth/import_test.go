@@ -114,6 +114,7 @@ func (s *stack) checkNoDuplicates() {
 }
 
 func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	hash := bcryptHash(t, "an imported password")
@@ -250,6 +251,7 @@ func (s *stack) importCut(admin, file string, ct cutTransport) importResponse {
 }
 
 func TestImportCutShortReportsWhatArrivedAndARetryCompletesIt(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	file := importFile("cut-user", 300, bcryptHash(t, "an imported password"))
@@ -302,6 +304,7 @@ func TestImportCutShortReportsWhatArrivedAndARetryCompletesIt(t *testing.T) {
 }
 
 func TestImportNamesTheFieldOfEveryBadLine(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	hash := bcryptHash(t, "an imported password")
@@ -381,6 +384,7 @@ func TestImportNamesTheFieldOfEveryBadLine(t *testing.T) {
 }
 
 func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	line := `{"username":"too-many-users","password_hash":"` + bcryptHash(t, "an imported password") + `"}` + "\n"
@@ -410,6 +414,7 @@ func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
 // but with a read timeout that has always passed by the time a handler
 // runs: any other body fails to arrive, and the import's still does.
 func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	srv := newHTTPServer(s.App.handler)
@@ -435,6 +440,7 @@ func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 }
 
 func TestConcurrentImportsOfOneFileCreateEachUserOnce(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	file := importFile("racing-user", 2000, bcryptHash(t, "an imported password"))

@@ -56,6 +56,7 @@ func (s *stack) metric(name string) string {
 }
 
 func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
 	clientID, secret := s.newClient("admin")
@@ -166,6 +167,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 }
 
 func TestAJobFailsAfterItsAttemptsAndReconcileFixRetriesIt(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_PROVISIONING_MAX_ATTEMPTS": "3"})
 	admin := s.adminAuth("admin")
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
@@ -212,6 +214,7 @@ func TestAJobFailsAfterItsAttemptsAndReconcileFixRetriesIt(t *testing.T) {
 // 429 with Retry-After; the other, on the same database, then makes no call
 // to Vonage until the hold has passed.
 func TestARetryAfterHoldOnOneReplicaHoldsTheOther(t *testing.T) {
+	t.Parallel()
 	a := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	b := a.replica()
 	a.setFaults(`{"path": "/v1/users", "method": "POST", "status": 429, "retry_after": 5, "count": 1}`)
@@ -242,6 +245,7 @@ func TestARetryAfterHoldOnOneReplicaHoldsTheOther(t *testing.T) {
 // The new settings are checked with every other one, and every problem is
 // reported at once.
 func TestJobAndRetentionSettingsAreReportedWithTheOthers(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(mapEnv(map[string]string{}), need{})
 	if err != nil || cfg.ProvisioningMaxAttempts != users.DefaultMaxAttempts || cfg.AuditRetention != 90*24*time.Hour {
 		t.Fatalf("defaults: %d attempts, %s retention (%v)", cfg.ProvisioningMaxAttempts, cfg.AuditRetention, err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -39,15 +40,13 @@ func sealedKeys(t *testing.T, s *stack) map[string][]byte {
 // TestStartupRefusesAKeyTheApplicationDoesNotHave is acceptance 1 through
 // newApp, the path `serve` takes.
 func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, withVonageAPI) // the right key: it starts
 	if r := s.do(http.MethodGet, "/readyz", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("readyz %d", r.Status)
 	}
-	wrong, err := keys.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	wrong := testkit.Key(t, 1)
 	appKID, wrongKID := keys.Thumbprint(&s.Key.PublicKey), keys.Thumbprint(&wrong.PublicKey)
 
 	// A first start with a key the application does not have stores
@@ -55,7 +54,7 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 	cfg := s.App.cfg
 	cfg.DatabaseURL = dbtest.NewURL(t)
 	cfg.PrivateKey = string(keys.EncodePrivateKeyPEM(wrong))
-	_, err = newApp(ctx, cfg, slog.New(slog.DiscardHandler))
+	_, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), appKID) || !strings.Contains(err.Error(), wrongKID) {
 		t.Fatalf("start-up with the wrong key: %v", err)
 	}
@@ -78,6 +77,7 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 }
 
 func TestStartupNeedsTheRightEncryptionKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
 	before := sealedKeys(t, s)
@@ -121,11 +121,9 @@ func TestStartupNeedsTheRightEncryptionKey(t *testing.T) {
 // TestStoredKeyIsAuthoritative: once a key is stored, a different key in
 // the environment is reported, not used.
 func TestStoredKeyIsAuthoritative(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
-	other, err := keys.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := testkit.Key(t, 1)
 	path := filepath.Join(t.TempDir(), "other.key")
 	if err := os.WriteFile(path, keys.EncodePrivateKeyPEM(other), 0o600); err != nil {
 		t.Fatal(err)

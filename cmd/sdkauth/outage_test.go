@@ -98,6 +98,7 @@ func (s *stack) convergesAfterOutage(bodies []map[string]any, within time.Durati
 }
 
 func TestSignupsDuringAnOutageAreProvisionedAfterIt(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
 	bodies := s.signupDuringOutage(20)
@@ -106,6 +107,7 @@ func TestSignupsDuringAnOutageAreProvisionedAfterIt(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 429, "retry_after": 2}`)
 	bodies := s.signupDuringOutage(20)
@@ -136,6 +138,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestProfileUpdateAndDeleteDuringAnOutageConverge(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	a := s.signup("new-user-a", goodPassword)
 	b := s.signup("new-user-b", goodPassword)

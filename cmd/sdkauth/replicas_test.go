@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/vonage"
 )
@@ -17,11 +18,12 @@ import (
 // 300 sign-ups over them during a 10-second outage of user creation. Every
 // user must then exist at Vonage, created exactly once.
 func TestThreeReplicasProvisionEveryUserOnce(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs processes")
 	}
 	bin := buildBinaries(t)
-	key := testKey(t)
+	key := testkit.Key(t, 0)
 	emURL, appID := startEmulatorProcess(t, bin, key)
 	env := map[string]string{
 		"DATABASE_URL":               dbtest.NewURL(t),

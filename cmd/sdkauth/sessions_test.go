@@ -8,6 +8,7 @@ import (
 )
 
 func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", goodPassword)
 	r0 := body["refresh_token"].(string)
@@ -49,6 +50,7 @@ func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 }
 
 func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "1s"})
 	body := s.signup("new-user", goodPassword)
 	r0 := body["refresh_token"].(string)
@@ -80,6 +82,7 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 }
 
 func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", goodPassword)
 	a := s.mustLogin("new-user", goodPassword)

@@ -18,6 +18,7 @@ func withoutRequestID(t testing.TB, r response) string {
 }
 
 func TestPasswordGrant(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	first := s.signup("new-user", "correct horse battery")
 
@@ -54,6 +55,7 @@ func TestPasswordGrant(t *testing.T) {
 }
 
 func TestTokenEndpointRefusesBadRequests(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", "correct horse battery")
 	sessions := s.count("sessions")
@@ -99,6 +101,7 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 }
 
 func TestRefreshGrantRotates(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
 	first := s.signup("new-user", "correct horse battery")
 	r0 := first["refresh_token"].(string)
@@ -126,6 +129,7 @@ func TestRefreshGrantRotates(t *testing.T) {
 }
 
 func TestMeRefusesBadBearers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", "correct horse battery")
 	tok := body["access_token"].(string)
@@ -143,6 +147,7 @@ func TestMeRefusesBadBearers(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	if r := s.do(http.MethodGet, "/healthz", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("healthz %d", r.Status)
@@ -167,6 +172,7 @@ func TestProbes(t *testing.T) {
 }
 
 func TestMetricsCountWhatHappens(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", "correct horse battery")
 	s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
@@ -194,6 +200,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 }
 
 func TestUnknownRefreshTokensDrawOnThePerIPBudget(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
 	body := s.signup("new-user", "correct horse battery")
 	var last response

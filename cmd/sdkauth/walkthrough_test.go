@@ -158,6 +158,7 @@ func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
 // every sdkauth command the README shows in a shell block one of the
 // walkthrough's, so that each is run as printed.
 func TestREADMEShowsTheWalkthroughAsPrinted(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestStartStop(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c, err := pgtemp.Start(ctx, pgtemp.Options{Fast: true})
 	if err != nil {
