@@ -87,7 +87,7 @@ func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
 	a, _ := idle.Start(ctx, user, auth.Client{})
 	b, _ := short.Start(ctx, user, auth.Client{})
 	// Refreshing keeps the idle session alive but not the one past its maximum.
-	time.Sleep(700 * time.Millisecond)
+	age(t, pool, user, 0.7)
 	ra, err := idle.Refresh(ctx, a, nil)
 	if err != nil {
 		t.Fatalf("within the idle lifetime: %v", err)
@@ -96,14 +96,14 @@ func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("within the absolute lifetime: %v", err)
 	}
-	time.Sleep(900 * time.Millisecond)
+	age(t, pool, user, 0.9)
 	if _, err := idle.Refresh(ctx, ra.RefreshToken, nil); err != nil {
 		t.Fatalf("refreshed 0.9 s ago with a 1 s idle lifetime: %v", err)
 	}
 	if _, err := short.Refresh(ctx, rb.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
 		t.Fatalf("past the absolute lifetime: %v", err)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	age(t, pool, user, 1.1)
 	if _, err := idle.Refresh(ctx, ra.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
 		t.Fatalf("idle past its lifetime: %v", err)
 	}

@@ -34,6 +34,15 @@ func newUser(t *testing.T, pool *pgxpool.Pool, provisioned bool) uuid.UUID {
 	return u.ID
 }
 
+// age moves the times stored for user's sessions seconds into the past:
+// the clock the session rules read (Postgres's now()) moves on that much.
+func age(t *testing.T, pool *pgxpool.Pool, user uuid.UUID, seconds float64) {
+	t.Helper()
+	if err := db.New(pool).AgeUserSessions(context.Background(), db.AgeUserSessionsParams{UserID: user, Seconds: seconds}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var testSessions = auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second}
 
 func TestRefreshRotates(t *testing.T) {
@@ -65,12 +74,13 @@ func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
-	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	user := newUser(t, pool, true)
+	r0, _ := s.Start(ctx, user, auth.Client{})
 	r1, err := s.Refresh(ctx, r0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(10 * time.Millisecond)
+	age(t, pool, user, 0.01)
 	if _, err := s.Refresh(ctx, r0, nil); sdkauth.ErrorCode(err) != sdkauth.CodeRefreshTokenReused {
 		t.Fatalf("reuse: got %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // control sends a request to /_emulator/ with a raw JSON body.
@@ -104,7 +105,8 @@ func TestFaultHang(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+e.admin())
 		done <- send(t, req)
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// A hang is counted when it starts holding the request.
+	testkit.WaitFor(t, 5*time.Second, "the second request to be held", func() bool { return e.em.Stats()["GET /v1/users 504"] == 2 })
 	e.control("DELETE", "/_emulator/faults", "").want(t, http.StatusNoContent)
 	select {
 	case r := <-done:

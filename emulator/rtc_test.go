@@ -123,7 +123,7 @@ func TestRTCSessionOpensListsAndEnds(t *testing.T) {
 	if f := c.read(); f != "41" {
 		t.Fatalf("after logout: %q, want the disconnect 41", f)
 	}
-	waitUntil(t, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the logged-out session to leave the listing", func() bool {
 		return len(e.do("GET", "/v1/users/"+uid+"/sessions", tok, nil).want(t, 200).embedded("sessions")) == 0
 	})
 
@@ -235,18 +235,6 @@ func TestRTCPushesEventsToMembersInIDOrder(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond every 10 ms for up to 5 s.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestRTCSessionsEndWhenTheirTokenExpires: the platform ends a session at its
 // token's exp (the Client SDK then reports EXPIRED_TOKEN), unless the app has
 // called refreshSession with a newer token.
@@ -270,7 +258,7 @@ func TestRTCSessionsEndWhenTheirTokenExpires(t *testing.T) {
 	if f := expiring.read(); f != "41" {
 		t.Fatalf("at expiry: %q, want the disconnect 41", f)
 	}
-	waitUntil(t, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "only the refreshed session to be listed", func() bool {
 		list := e.do("GET", "/v1/users/"+uid+"/sessions", e.admin(), nil).want(t, 200).embedded("sessions")
 		return len(list) == 1 && list[0]["id"] == sid
 	})

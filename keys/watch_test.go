@@ -4,19 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+	"github.com/sdkauth/sdkauth/internal/testkit"
+)
 
 // watching starts a replica's ring on s and returns it, loaded.
 func watching(t *testing.T, s *Store, o WatchOptions) *Ring {
@@ -45,13 +35,13 @@ func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
 		_ = pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ListenerName).Scan(&n)
 		return n == 1
 	}
-	waitFor(t, 5*time.Second, "listening", listening)
+	testkit.WaitFor(t, 5*time.Second, "listening", listening)
 
 	rot, err := s.Rotate(ctx, app, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "the switch to the new key", func() bool { return replica.KeyID() == rot.NewKeyID })
+	testkit.WaitFor(t, time.Second, "the switch to the new key", func() bool { return replica.KeyID() == rot.NewKeyID })
 	if len(replica.PublicKeys()) != 2 {
 		t.Fatalf("the replica trusts %d keys, want the active and the previous", len(replica.PublicKeys()))
 	}
@@ -63,8 +53,8 @@ func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the switch after the listener reconnected", func() bool { return replica.KeyID() == rot2.NewKeyID })
-	waitFor(t, 5*time.Second, "listening again", listening)
+	testkit.WaitFor(t, 5*time.Second, "the switch after the listener reconnected", func() bool { return replica.KeyID() == rot2.NewKeyID })
+	testkit.WaitFor(t, 5*time.Second, "listening again", listening)
 }
 
 // TestReplicasWithoutNotificationsLearnByPolling is the path for
@@ -78,5 +68,5 @@ func TestReplicasWithoutNotificationsLearnByPolling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "the switch by polling", func() bool { return replica.KeyID() == rot.NewKeyID })
+	testkit.WaitFor(t, 2*time.Second, "the switch by polling", func() bool { return replica.KeyID() == rot.NewKeyID })
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
@@ -12,7 +14,7 @@ func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 	s := newStack(t, nil)
 	first := s.signup("new-user", goodPassword)
 	other := s.mustLogin("new-user", goodPassword)
-	time.Sleep(1100 * time.Millisecond) // access tokens have whole-second iat
+	testkit.NextSecond(t) // access tokens have whole-second iat
 
 	for name, tc := range map[string]struct{ body, field string }{
 		"wrong current password": {`{"current_password":"not the password","new_password":"a brand new secret"}`, "current_password"},
@@ -70,7 +72,7 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"correct horse battery"}`), bearer(body)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 	if s.Em.Stats()["DELETE /v1/users/{id} 204"] != 1 {
 		t.Fatalf("stats %v", s.Em.Stats())
 	}
@@ -102,12 +104,12 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"correct horse battery"}`), bearer(old)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 	// Stand in for SDKAUTH_TOKEN_MAX_TTL passing: the reservation ends.
 	if _, err := s.App.pool.Exec(context.Background(), "UPDATE username_reservations SET reserved_until = now()"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // the new user is created a second later than the old token's iat
+	testkit.NextSecond(t) // the new user is created a second later than the old token's iat
 	s.signup("new-user", goodPassword)
 	if r := s.do(http.MethodGet, "/v1/me", "", nil, bearer(old)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("the old user's token for the new user of that name: %d %s", r.Status, r.Body)
@@ -123,7 +125,7 @@ func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON(t)["display_name"] != "A New User" {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to follow", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to follow", func() bool {
 		u := s.Em.Users(s.AppID)
 		return len(u) == 1 && u[0].DisplayName == "A New User" && u[0].ImageURL == "https://example.com/a.png"
 	})
@@ -131,7 +133,7 @@ func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
 	if r := s.do(http.MethodPatch, "/v1/me", "application/json", stringsReader(`{"image_url":""}`), bearer(body)...); r.Status != http.StatusOK {
 		t.Fatalf("clearing the image: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the image to be cleared", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the image to be cleared", func() bool {
 		u := s.Em.Users(s.AppID)
 		return len(u) == 1 && u[0].ImageURL == "" && u[0].DisplayName == "A New User"
 	})

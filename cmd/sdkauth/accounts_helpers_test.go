@@ -4,8 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"testing"
-	"time"
+
+	"github.com/google/uuid"
+	"github.com/sdkauth/sdkauth/db"
 )
 
 const goodPassword = "correct horse battery"
@@ -40,6 +41,20 @@ func bearer(body map[string]any) []string {
 
 // userID returns the user id of a token response.
 func userID(body map[string]any) string { return body["user"].(map[string]any)["id"].(string) }
+
+// age moves the times stored for the sessions of the user whose sign-up
+// or token response body is seconds into the past: the clock the session
+// rules read (Postgres's now()) moves on that much for them.
+func (s *stack) age(body map[string]any, seconds float64) {
+	s.t.Helper()
+	id, err := uuid.Parse(userID(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := db.New(s.App.pool).AgeUserSessions(context.Background(), db.AgeUserSessionsParams{UserID: id, Seconds: seconds}); err != nil {
+		s.t.Fatal(err)
+	}
+}
 
 // liveSessions counts the sessions of a user that are not revoked.
 func (s *stack) liveSessions(userID string) int {
@@ -78,16 +93,4 @@ func (s *stack) audit(event string) []auditEvent {
 		out = append(out, e)
 	}
 	return out
-}
-
-// waitFor polls cond every 20 ms until it holds, failing t after timeout.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

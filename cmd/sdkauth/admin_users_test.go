@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // adminAuth returns the Authorization header of a new client with scopes.
@@ -126,7 +127,7 @@ func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 	}
 
 	// Imported users are provisioned by the background worker.
-	waitFor(t, 10*time.Second, "the imported users at Vonage", func() bool { return len(s.Em.Users(s.AppID)) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "the imported users at Vonage", func() bool { return len(s.Em.Users(s.AppID)) == 2 })
 	login := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}})
 	if login.Status != http.StatusOK {
 		t.Fatalf("login with the imported bcrypt password: %d %s", login.Status, login.Body)
@@ -219,7 +220,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
 		t.Fatalf("get after delete: %d", r.Status)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 
 	// Every admin action is in the audit log with the acting client.
 	rows, err := s.App.pool.Query(context.Background(), "SELECT event, actor FROM audit_log WHERE actor LIKE 'client:%' ORDER BY id")

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // attempts makes n wrong-password logins for username and returns the
@@ -80,7 +82,7 @@ func TestTheAccountDelayEnds(t *testing.T) {
 	}
 	// A delayed attempt is answered before the password is checked and
 	// counts no failure, so the right one can be tried until the delay ends.
-	waitFor(t, 10*time.Second, "the delay to end", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the delay to end", func() bool {
 		r := s.login("new-user", goodPassword)
 		if r.Status != http.StatusOK && r.Status != http.StatusTooManyRequests {
 			t.Fatalf("the right password while delayed: %d %s", r.Status, r.Body)

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sdkauth/sdkauth/internal/browsertest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -175,7 +176,7 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 
 	s.clearFaults()
 	c.expect(c.goTo("retry", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`))), 200, "is due now")
-	waitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
 		return s.adminUser(admin, id)["provisioning"] == users.StateProvisioned
 	})
 	c.expect(c.goTo("failed jobs", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="state=failed"]`))), 200, "No failed jobs.")

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // importResponse is the body of POST /v1/admin/users/import.
@@ -168,7 +169,7 @@ func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
 	}
 	s.checkNoDuplicates()
 	// Provisioned by the background worker through the outbox, in order.
-	waitFor(t, 30*time.Second, "the first imported user at Vonage", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the first imported user at Vonage", func() bool {
 		return s.userState("import-user-00001") == "provisioned"
 	})
 	if login := s.postForm("/v1/token", map[string][]string{"grant_type": {"password"}, "username": {"import-user-00001"}, "password": {"an imported password"}}); login.Status != http.StatusOK {

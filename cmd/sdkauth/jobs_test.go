@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -143,7 +144,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 		}
 	}
 	for name, id := range ids {
-		waitFor(t, 10*time.Second, name+" to be provisioned", func() bool {
+		testkit.WaitFor(t, 10*time.Second, name+" to be provisioned", func() bool {
 			return s.adminUser(admin, id)["provisioning"] == users.StateProvisioned
 		})
 	}
@@ -176,7 +177,7 @@ func TestAJobFailsAfterItsAttemptsAndReconcileFixRetriesIt(t *testing.T) {
 		t.Fatalf("sign-up during an outage: %d %s", r.Status, r.Body)
 	}
 	id := userID(r.JSON(t))
-	waitFor(t, 30*time.Second, "the job to fail for good", func() bool { return len(s.failedJobs(admin)) == 1 })
+	testkit.WaitFor(t, 30*time.Second, "the job to fail for good", func() bool { return len(s.failedJobs(admin)) == 1 })
 	if j := s.failedJobs(admin)[0]; j["attempts"] != 3.0 || !strings.Contains(j["last_error"].(string), "503") {
 		t.Fatalf("failed job %v", j)
 	}
@@ -234,7 +235,7 @@ func TestARetryAfterHoldOnOneReplicaHoldsTheOther(t *testing.T) {
 		t.Fatalf("creates before the hold passed: %+v", creates)
 	}
 	limited := creates[0]
-	waitFor(t, 30*time.Second, "both users to reach Vonage", func() bool { return len(a.Em.Users(a.AppID)) == 2 })
+	testkit.WaitFor(t, 30*time.Second, "both users to reach Vonage", func() bool { return len(a.Em.Users(a.AppID)) == 2 })
 	for _, r := range a.EmLog.Requests(http.MethodPost, "/v1/users")[1:] {
 		if gap := r.Arrived.Sub(limited.Answered); gap < 5*time.Second {
 			t.Errorf("%s was created %s after a 429 with Retry-After: 5", r.Name, gap)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -93,7 +94,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
+	testkit.WaitFor(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
 
 	var out bytes.Buffer
 	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
@@ -101,13 +102,13 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	}
 	atRotation := done.Load()
 	for _, r := range replicas {
-		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		testkit.WaitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
 	}
 	newKID := a.App.keys.ring.KeyID()
 	if b.App.keys.ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
 		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.keys.ring.KeyID(), out.String())
 	}
-	waitFor(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
+	testkit.WaitFor(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
 	stop.Store(true)
 	wg.Wait()
 	if failures.Load() > 0 {
@@ -147,7 +148,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range replicas {
-		waitFor(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
+		testkit.WaitFor(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
 			kids, _ := jwksKids(t, r)
 			return len(kids) == 1
 		})
@@ -190,16 +191,16 @@ func TestRotationKeepsVonageReachable(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 30*time.Second, "sign-ups before the rotation", func() bool { return signups.Load() >= 10 })
+	testkit.WaitFor(t, 30*time.Second, "sign-ups before the rotation", func() bool { return signups.Load() >= 10 })
 	var out bytes.Buffer
 	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
 		t.Fatalf("keys rotate: %v", err)
 	}
 	for _, r := range replicas {
-		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		testkit.WaitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
 	}
 	switched, atSwitch := time.Now(), signups.Load()
-	waitFor(t, 30*time.Second, "sign-ups after the switch", func() bool { return signups.Load() >= atSwitch+20 || failures.Load() > 0 })
+	testkit.WaitFor(t, 30*time.Second, "sign-ups after the switch", func() bool { return signups.Load() >= atSwitch+20 || failures.Load() > 0 })
 	stop.Store(true)
 	wg.Wait()
 	if failures.Load() > 0 {

@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
@@ -63,7 +64,7 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 	if again := s.refresh(r0); again.Status != http.StatusOK {
 		t.Fatalf("within the grace window: %d %s", again.Status, again.Body)
 	}
-	time.Sleep(2 * time.Second)
+	s.age(body, 2) // past the 1 s grace window
 	reused := s.refresh(r0)
 	p := reused.JSON(t)
 	if reused.Status != http.StatusBadRequest || p["code"] != "refresh_token_reused" || p["error"] != "invalid_grant" {
@@ -109,7 +110,7 @@ func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 		t.Fatalf("global logout without a bearer: %d %s", r.Status, r.Body)
 	}
 
-	time.Sleep(1100 * time.Millisecond) // access tokens have whole-second iat
+	testkit.NextSecond(t) // access tokens have whole-second iat
 	if r := s.postJSON("/v1/logout", map[string]string{"scope": "global"}, bearer(c)...); r.Status != http.StatusNoContent {
 		t.Fatalf("global logout: %d %s", r.Status, r.Body)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // withoutRequestID drops the per-request id so two problem bodies compare.
@@ -118,7 +117,7 @@ func TestRefreshGrantRotates(t *testing.T) {
 	if e := s.emulatorDo(http.MethodGet, "/v1/users", got["access_token"].(string)); e.Status != http.StatusOK {
 		t.Fatalf("the refreshed token is refused by the emulator: %d %s", e.Status, e.Body)
 	}
-	time.Sleep(1100 * time.Millisecond) // past the (zero) grace window, at second resolution
+	s.age(first, 1) // past the (zero) grace window
 	old := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r0}})
 	if old.Status != http.StatusBadRequest || old.JSON(t)["error"] != "invalid_grant" {
 		t.Fatalf("the spent refresh token still works: %d %s", old.Status, old.Body)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from one goroutine and read from
@@ -81,7 +82,7 @@ func startDev(t *testing.T) devRun {
 			}
 		}
 	})
-	waitFor(t, 30*time.Second, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
+	testkit.WaitFor(t, 30*time.Second, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
 	d.printed = out.String()
 	if m := regexp.MustCompile(`sdkauth is running at (\S+)`).FindStringSubmatch(d.printed); m != nil {
 		d.sdkauth = m[1]
@@ -231,7 +232,7 @@ func TestDevExitsZeroOnCtrlC(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitFor(t, time.Minute, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
+	testkit.WaitFor(t, time.Minute, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
 	if _, err := os.Stat(envFile); err != nil {
 		t.Fatalf("dev wrote no environment file: %v", err)
 	}

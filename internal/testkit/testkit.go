@@ -51,3 +51,13 @@ func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 		<-tick.C
 	}
 }
+
+// NextSecond waits until the wall clock has reached a later whole second
+// than when it was called. Rules with whole-second resolution (a JWT's iat
+// against a user's tokens_valid_after) need an earlier second, not a
+// guessed sleep; this waits half a second on average.
+func NextSecond(t testing.TB) {
+	t.Helper()
+	start := time.Now().Unix()
+	WaitFor(t, 2*time.Second, "the next whole second", func() bool { return time.Now().Unix() > start })
+}
