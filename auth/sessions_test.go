@@ -113,7 +113,8 @@ func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)
-	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	user := newUser(t, pool, true)
+	r0, _ := s.Start(ctx, user, auth.Client{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 20 {
@@ -131,8 +132,8 @@ func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
 			t.Errorf("concurrent refresh: %v", err)
 		}
 	}
-	var live int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL").Scan(&live); err != nil {
+	live, err := db.New(pool).CountUnrevokedSessions(ctx, user)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if live != 1 {

@@ -11,6 +11,24 @@ import (
 	"github.com/google/uuid"
 )
 
+const ageConsoleSessions = `-- name: AgeConsoleSessions :exec
+UPDATE console_sessions
+SET last_seen_at = last_seen_at - make_interval(secs => $1::float8),
+    expires_at   = expires_at   - make_interval(secs => $2::float8)
+`
+
+type AgeConsoleSessionsParams struct {
+	IdleSeconds   float64
+	ExpirySeconds float64
+}
+
+// AgeConsoleSessions moves every console session's last use idle_seconds
+// and its absolute expiry expiry_seconds into the past.
+func (q *Queries) AgeConsoleSessions(ctx context.Context, arg AgeConsoleSessionsParams) error {
+	_, err := q.db.Exec(ctx, ageConsoleSessions, arg.IdleSeconds, arg.ExpirySeconds)
+	return err
+}
+
 const ageLoginFailures = `-- name: AgeLoginFailures :exec
 UPDATE login_failures
 SET last_failure_at = last_failure_at - make_interval(secs => $1::float8),
@@ -59,5 +77,275 @@ type AgeUserSessionsParams struct {
 // refresh tokens seconds into the past.
 func (q *Queries) AgeUserSessions(ctx context.Context, arg AgeUserSessionsParams) error {
 	_, err := q.db.Exec(ctx, ageUserSessions, arg.Seconds, arg.UserID)
+	return err
+}
+
+const allAuditEvents = `-- name: AllAuditEvents :many
+SELECT id, at, event, user_id, username, session_id, ip, user_agent, reason, detail, actor FROM audit_log ORDER BY id
+`
+
+// AllAuditEvents returns the whole audit log in the order written.
+func (q *Queries) AllAuditEvents(ctx context.Context) ([]AuditLog, error) {
+	rows, err := q.db.Query(ctx, allAuditEvents)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AuditLog
+	for rows.Next() {
+		var i AuditLog
+		if err := rows.Scan(
+			&i.ID,
+			&i.At,
+			&i.Event,
+			&i.UserID,
+			&i.Username,
+			&i.SessionID,
+			&i.Ip,
+			&i.UserAgent,
+			&i.Reason,
+			&i.Detail,
+			&i.Actor,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const countListeners = `-- name: CountListeners :one
+SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND datname = current_database()
+`
+
+// CountListeners counts this database's connections named application_name.
+func (q *Queries) CountListeners(ctx context.Context, applicationName *string) (int64, error) {
+	row := q.db.QueryRow(ctx, countListeners, applicationName)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countUnrevokedSessions = `-- name: CountUnrevokedSessions :one
+SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
+`
+
+// CountUnrevokedSessions counts user_id's sessions that are not revoked.
+func (q *Queries) CountUnrevokedSessions(ctx context.Context, userID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countUnrevokedSessions, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const endUsernameReservations = `-- name: EndUsernameReservations :exec
+UPDATE username_reservations SET reserved_until = now()
+`
+
+// EndUsernameReservations ends every reservation, as if the longest token
+// lifetime had passed.
+func (q *Queries) EndUsernameReservations(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, endUsernameReservations)
+	return err
+}
+
+const expireSigningKey = `-- name: ExpireSigningKey :exec
+UPDATE signing_keys SET expires_at = now() - make_interval(secs => $1::float8) WHERE id = $2
+`
+
+type ExpireSigningKeyParams struct {
+	AgoSeconds float64
+	ID         string
+}
+
+// ExpireSigningKey ends the trust in key id, as if its tokens had all
+// expired ago_seconds ago.
+func (q *Queries) ExpireSigningKey(ctx context.Context, arg ExpireSigningKeyParams) error {
+	_, err := q.db.Exec(ctx, expireSigningKey, arg.AgoSeconds, arg.ID)
+	return err
+}
+
+const importInvariants = `-- name: ImportInvariants :one
+SELECT (SELECT count(*) FROM (SELECT user_id FROM audit_log WHERE event = 'signup' GROUP BY user_id HAVING count(*) > 1) d)::bigint AS signed_up_twice,
+       (SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.event = 'signup' AND a.user_id = u.id))::bigint AS never_signed_up,
+       (SELECT count(*) FROM (SELECT user_id FROM provisioning_jobs GROUP BY user_id HAVING count(*) > 1) d)::bigint AS two_jobs,
+       (SELECT count(*) FROM users u WHERE u.provisioning = 'pending' AND NOT EXISTS (SELECT 1 FROM provisioning_jobs j WHERE j.user_id = u.id))::bigint AS pending_without_job
+`
+
+type ImportInvariantsRow struct {
+	SignedUpTwice     int64
+	NeverSignedUp     int64
+	TwoJobs           int64
+	PendingWithoutJob int64
+}
+
+// ImportInvariants counts what an import must never leave behind: users
+// signed up twice or never, users with two provisioning jobs, and pending
+// users without one.
+func (q *Queries) ImportInvariants(ctx context.Context) (ImportInvariantsRow, error) {
+	row := q.db.QueryRow(ctx, importInvariants)
+	var i ImportInvariantsRow
+	err := row.Scan(
+		&i.SignedUpTwice,
+		&i.NeverSignedUp,
+		&i.TwoJobs,
+		&i.PendingWithoutJob,
+	)
+	return i, err
+}
+
+const insertPastAuditRows = `-- name: InsertPastAuditRows :exec
+INSERT INTO audit_log (at, event, detail)
+SELECT now() - make_interval(secs => $1::float8) + i * make_interval(secs => $2::float8),
+       $3::text, $4::text
+FROM generate_series(1, $5::int) AS i
+`
+
+type InsertPastAuditRowsParams struct {
+	AgoSeconds  float64
+	StepSeconds float64
+	Event       string
+	Detail      string
+	N           int32
+}
+
+// InsertPastAuditRows writes n audit rows of event with detail, the first
+// ago_seconds ago and each later one step_seconds after it.
+func (q *Queries) InsertPastAuditRows(ctx context.Context, arg InsertPastAuditRowsParams) error {
+	_, err := q.db.Exec(ctx, insertPastAuditRows,
+		arg.AgoSeconds,
+		arg.StepSeconds,
+		arg.Event,
+		arg.Detail,
+		arg.N,
+	)
+	return err
+}
+
+const insertStalePendingKey = `-- name: InsertStalePendingKey :exec
+INSERT INTO signing_keys (id, public_key, private_key, state, created_at)
+VALUES ($1, $2, $3, 'pending', now() - make_interval(secs => $4::float8))
+`
+
+type InsertStalePendingKeyParams struct {
+	ID         string
+	PublicKey  string
+	PrivateKey []byte
+	AgeSeconds float64
+}
+
+// InsertStalePendingKey stores a pending key claimed age_seconds ago, as a
+// rotation that crashed before activating it leaves one.
+func (q *Queries) InsertStalePendingKey(ctx context.Context, arg InsertStalePendingKeyParams) error {
+	_, err := q.db.Exec(ctx, insertStalePendingKey,
+		arg.ID,
+		arg.PublicKey,
+		arg.PrivateKey,
+		arg.AgeSeconds,
+	)
+	return err
+}
+
+const latestConsoleCSRF = `-- name: LatestConsoleCSRF :one
+SELECT csrf_token FROM console_sessions ORDER BY created_at DESC LIMIT 1
+`
+
+// LatestConsoleCSRF is the CSRF token of the newest console session.
+func (q *Queries) LatestConsoleCSRF(ctx context.Context) (string, error) {
+	row := q.db.QueryRow(ctx, latestConsoleCSRF)
+	var csrf_token string
+	err := row.Scan(&csrf_token)
+	return csrf_token, err
+}
+
+const listSealedKeys = `-- name: ListSealedKeys :many
+SELECT id, state, public_key, private_key FROM signing_keys ORDER BY created_at, id
+`
+
+type ListSealedKeysRow struct {
+	ID         string
+	State      string
+	PublicKey  string
+	PrivateKey []byte
+}
+
+// ListSealedKeys returns every stored key with its sealed private half.
+func (q *Queries) ListSealedKeys(ctx context.Context) ([]ListSealedKeysRow, error) {
+	rows, err := q.db.Query(ctx, listSealedKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListSealedKeysRow
+	for rows.Next() {
+		var i ListSealedKeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.State,
+			&i.PublicKey,
+			&i.PrivateKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const makeJobsDue = `-- name: MakeJobsDue :exec
+UPDATE provisioning_jobs SET run_at = now()
+`
+
+// MakeJobsDue makes every waiting provisioning job due now, in place of
+// waiting out its backoff.
+func (q *Queries) MakeJobsDue(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, makeJobsDue)
+	return err
+}
+
+const rowCounts = `-- name: RowCounts :one
+SELECT (SELECT count(*) FROM users)::bigint                                      AS users,
+       (SELECT count(*) FROM sessions)::bigint                                   AS sessions,
+       (SELECT count(*) FROM provisioning_jobs)::bigint                          AS provisioning_jobs,
+       (SELECT count(*) FROM provisioning_jobs WHERE state = 'pending')::bigint  AS pending_jobs,
+       (SELECT count(*) FROM console_sessions)::bigint                           AS console_sessions
+`
+
+type RowCountsRow struct {
+	Users            int64
+	Sessions         int64
+	ProvisioningJobs int64
+	PendingJobs      int64
+	ConsoleSessions  int64
+}
+
+// RowCounts counts the rows tests check for leftovers.
+func (q *Queries) RowCounts(ctx context.Context) (RowCountsRow, error) {
+	row := q.db.QueryRow(ctx, rowCounts)
+	var i RowCountsRow
+	err := row.Scan(
+		&i.Users,
+		&i.Sessions,
+		&i.ProvisioningJobs,
+		&i.PendingJobs,
+		&i.ConsoleSessions,
+	)
+	return i, err
+}
+
+const terminateListeners = `-- name: TerminateListeners :exec
+SELECT pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND datname = current_database()
+`
+
+// TerminateListeners ends this database's connections named application_name,
+// as a dropped connection or a failover would.
+func (q *Queries) TerminateListeners(ctx context.Context, applicationName *string) error {
+	_, err := q.db.Exec(ctx, terminateListeners, applicationName)
 	return err
 }

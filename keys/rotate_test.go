@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
@@ -111,7 +112,7 @@ func TestRotateUploadsThenSwitches(t *testing.T) {
 
 	// A second rotation once the first previous key has lapsed retires
 	// it and erases its private half.
-	if _, err := pool.Exec(ctx, "UPDATE signing_keys SET expires_at = now() - interval '1 second' WHERE id = $1", old); err != nil {
+	if err := db.New(pool).ExpireSigningKey(ctx, db.ExpireSigningKeyParams{ID: old, AgoSeconds: 1}); err != nil {
 		t.Fatal(err)
 	}
 	rot2, err := s.Rotate(ctx, app, time.Hour)
@@ -239,8 +240,9 @@ func TestRotateAfterAFailedUpload(t *testing.T) {
 		_, b := testKeys(t)
 		kid := Thumbprint(&b.PublicKey)
 		sealed, _ := s.seal(kid, b)
-		if _, err := pool.Exec(ctx, "INSERT INTO signing_keys (id, public_key, private_key, state, created_at) VALUES ($1, $2, $3, 'pending', now() - interval '1 hour')",
-			kid, string(EncodePublicKeyPEM(&b.PublicKey)), sealed); err != nil {
+		if err := db.New(pool).InsertStalePendingKey(ctx, db.InsertStalePendingKeyParams{
+			ID: kid, PublicKey: string(EncodePublicKeyPEM(&b.PublicKey)), PrivateKey: sealed, AgeSeconds: 60 * 60,
+		}); err != nil {
 			t.Fatal(err)
 		}
 		rot, err := s.Rotate(ctx, app, time.Hour)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
@@ -24,21 +25,13 @@ type storedRow struct {
 
 func storedRows(t *testing.T, pool *pgxpool.Pool) []storedRow {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), "SELECT id, state, public_key, private_key FROM signing_keys ORDER BY created_at, id")
+	rows, err := db.New(pool).ListSealedKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
 	var out []storedRow
-	for rows.Next() {
-		var r storedRow
-		if err := rows.Scan(&r.ID, &r.State, &r.PublicKey, &r.PrivateKey); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	for _, r := range rows {
+		out = append(out, storedRow(r))
 	}
 	return out
 }

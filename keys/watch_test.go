@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
@@ -31,8 +32,8 @@ func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
 	s, app, pool := rotationFixture(t)
 	replica := watching(t, NewStore(pool, s.cipher, nil), WatchOptions{})
 	listening := func() bool {
-		var n int
-		_ = pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ListenerName).Scan(&n)
+		name := ListenerName
+		n, _ := db.New(pool).CountListeners(ctx, &name)
 		return n == 1
 	}
 	testkit.WaitFor(t, 5*time.Second, "listening", listening)
@@ -46,7 +47,8 @@ func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
 		t.Fatalf("the replica trusts %d keys, want the active and the previous", len(replica.PublicKeys()))
 	}
 
-	if _, err := pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ListenerName); err != nil {
+	name := ListenerName
+	if err := db.New(pool).TerminateListeners(ctx, &name); err != nil {
 		t.Fatal(err)
 	}
 	rot2, err := s.Rotate(ctx, app, time.Hour)

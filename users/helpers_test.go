@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/emulator"
 	"github.com/sdkauth/sdkauth/internal/testkit"
@@ -69,7 +70,7 @@ func newEnv(t testing.TB, hashing auth.Argon2Params, throttle *auth.ThrottleConf
 // makeDue makes every waiting job due now, in place of waiting out backoff.
 func (e *env) makeDue(t testing.TB) {
 	t.Helper()
-	if _, err := e.pool.Exec(context.Background(), "UPDATE provisioning_jobs SET run_at = now()"); err != nil {
+	if err := db.New(e.pool).MakeJobsDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -77,19 +78,11 @@ func (e *env) makeDue(t testing.TB) {
 // count returns the number of rows in table.
 func (e *env) count(t testing.TB, table string) int {
 	t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, e.pool, table)
 }
 
 // pendingJobs returns the number of jobs still being tried.
 func (e *env) pendingJobs(t testing.TB) int {
 	t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM provisioning_jobs WHERE state = 'pending'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, e.pool, "pending_jobs")
 }

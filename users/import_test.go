@@ -15,6 +15,7 @@ func TestImportIsolatesALineTheDatabaseRefuses(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, cheap, nil)
 	ctx := context.Background()
+	// DDL, which sqlc does not generate.
 	if _, err := e.pool.Exec(ctx, `
 		CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sdkauth/sdkauth/db"
 )
 
 func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
@@ -81,10 +85,11 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 		}
 	}
 	// No column of any row holds a password or a refresh token.
-	var dump string
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT COALESCE(string_agg(audit_log::text, ' '), '') FROM audit_log").Scan(&dump); err != nil {
+	all, err := db.New(s.App.pool).AllAuditEvents(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
+	dump := fmt.Sprintf("%+v", all)
 	for _, secret := range secrets {
 		if strings.Contains(dump, secret) {
 			t.Fatalf("the audit log holds a secret: %q", secret)
@@ -99,18 +104,25 @@ func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
 	s.signup("new-user", goodPassword)
-	if _, err := s.App.pool.Exec(ctx, `
-		INSERT INTO audit_log (at, event)
-		SELECT now() - interval '3 days' + (i * interval '1 second'), 'login_failed'
-		FROM generate_series(1, 2500) AS i`); err != nil {
+	q := db.New(s.App.pool)
+	if err := q.InsertPastAuditRows(ctx, db.InsertPastAuditRowsParams{AgoSeconds: 3 * 24 * 60 * 60, StepSeconds: 1, Event: "login_failed", N: 2500}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.App.accounts.sweepAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var old int
-	if err := s.App.pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE at < now() - interval '1 day'").Scan(&old); err != nil || old != 0 {
-		t.Fatalf("%d rows older than the retention left (%v)", old, err)
+	all, err := q.AllAuditEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := 0
+	for _, e := range all {
+		if time.Since(e.At) > 24*time.Hour {
+			old++
+		}
+	}
+	if old != 0 {
+		t.Fatalf("%d rows older than the retention left", old)
 	}
 	if got := s.audit("signup"); len(got) != 1 {
 		t.Fatalf("the sweep took recent rows: %+v", got)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/emulator"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
@@ -164,11 +165,17 @@ func (s *stack) emulatorDo(method, path, token string) response {
 // count returns the number of rows in table.
 func (s *stack) count(table string) int {
 	s.t.Helper()
-	var n int
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	return dbtest.Count(s.t, s.App.pool, table)
+}
+
+// user returns the stored row of the user named name.
+func (s *stack) user(name string) db.User {
+	s.t.Helper()
+	u, err := db.New(s.App.pool).GetUserByUsername(context.Background(), name)
+	if err != nil {
 		s.t.Fatal(err)
 	}
-	return n
+	return u
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }

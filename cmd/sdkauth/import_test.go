@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
@@ -98,16 +99,16 @@ func importFile(prefix string, n int, hash string) string {
 // most one provisioning job, and every user still pending has its job.
 func (s *stack) checkNoDuplicates() {
 	s.t.Helper()
-	for what, query := range map[string]string{
-		"users with more than one sign-up record":   "SELECT count(*) FROM (SELECT user_id FROM audit_log WHERE event = 'signup' GROUP BY user_id HAVING count(*) > 1) d",
-		"users with no sign-up record":              "SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.event = 'signup' AND a.user_id = u.id)",
-		"users with more than one provisioning job": "SELECT count(*) FROM (SELECT user_id FROM provisioning_jobs GROUP BY user_id HAVING count(*) > 1) d",
-		"pending users without a provisioning job":  "SELECT count(*) FROM users u WHERE u.provisioning = 'pending' AND NOT EXISTS (SELECT 1 FROM provisioning_jobs j WHERE j.user_id = u.id)",
+	c, err := db.New(s.App.pool).ImportInvariants(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for what, n := range map[string]int64{
+		"users with more than one sign-up record":   c.SignedUpTwice,
+		"users with no sign-up record":              c.NeverSignedUp,
+		"users with more than one provisioning job": c.TwoJobs,
+		"pending users without a provisioning job":  c.PendingWithoutJob,
 	} {
-		var n int
-		if err := s.App.pool.QueryRow(context.Background(), query).Scan(&n); err != nil {
-			s.t.Fatal(err)
-		}
 		if n != 0 {
 			s.t.Errorf("%d %s", n, what)
 		}
@@ -180,11 +181,7 @@ func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
 // userState returns the provisioning state of the user named name.
 func (s *stack) userState(name string) string {
 	s.t.Helper()
-	var state string
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT provisioning FROM users WHERE username = $1", name).Scan(&state); err != nil {
-		s.t.Fatal(err)
-	}
-	return state
+	return s.user(name).Provisioning
 }
 
 // cutTransport sends a request's headers, announcing its whole body (by

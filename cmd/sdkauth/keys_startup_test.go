@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
@@ -20,19 +21,13 @@ var withVonageAPI = map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRE
 // sealedKeys returns the stored private halves by kid.
 func sealedKeys(t *testing.T, s *stack) map[string][]byte {
 	t.Helper()
-	rows, err := s.App.pool.Query(context.Background(), "SELECT id, private_key FROM signing_keys")
+	rows, err := db.New(s.App.pool).ListSealedKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
 	out := map[string][]byte{}
-	for rows.Next() {
-		var id string
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = b
+	for _, r := range rows {
+		out[r.ID] = r.PrivateKey
 	}
 	return out
 }

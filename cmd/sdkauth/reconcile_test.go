@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -75,7 +76,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	if _, err := admin.CreateUser(ctx, foreign); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.App.pool.Exec(ctx, "DELETE FROM users WHERE id = $1", userID(c)); err != nil {
+	if err := db.New(s.App.pool).DeleteUser(ctx, uuid.MustParse(userID(c))); err != nil {
 		t.Fatal(err)
 	}
 
