@@ -171,7 +171,11 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 // key for minutes, and every sign-up went to 202 pending.
 func TestRotationKeepsVonageReachable(t *testing.T) {
 	t.Parallel()
-	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s", "SDKAUTH_LOGIN_RATE_PER_IP": "0"})
+	// A generous inline timeout: a sign-up left pending by a slow machine
+	// says nothing about the keys, while one whose admin token Vonage
+	// refuses is left pending at once, whatever the timeout.
+	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s", "SDKAUTH_LOGIN_RATE_PER_IP": "0",
+		"SDKAUTH_PROVISION_TIMEOUT": "30s"})
 	b := a.replica()
 	replicas := []*stack{a, b}
 	oldKID := keys.Thumbprint(&a.Key.PublicKey)
