@@ -5,7 +5,9 @@
 GO          ?= go
 SQLC_VERSION = v1.31.1
 STATICCHECK_VERSION = v0.8.2
-TEST_FLAGS  ?= -race -count=1 -timeout 15m
+# -parallel 8: the tests mostly wait on Postgres, HTTP and child processes,
+# so more of them side by side than there are cores (go test's default).
+TEST_FLAGS  ?= -race -count=1 -parallel 8 -timeout 15m
 
 .PHONY: all build run test lint generate clean bench bench-scale bench-go fuzz chromium vendor-redoc
 

@@ -57,6 +57,16 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ProvisioningPending is the one answer for a user still being set up at
+// Vonage: CodeProvisioningPending, to be tried again after RetryAfter.
+func ProvisioningPending() *Error {
+	return &Error{
+		Code:       CodeProvisioningPending,
+		Message:    "The user is still being set up at Vonage; try again shortly.",
+		RetryAfter: 2 * time.Second,
+	}
+}
+
 // Errorf returns an *Error with the code and a formatted client-safe message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

@@ -18,6 +18,7 @@ import (
 // person would: the text the page shows (innerText has nothing collapsed,
 // hidden or in a shadow root), in the order a newcomer needs it.
 func TestDocsInChromium(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(NewRouter(Deps{Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	b := browsertest.New(t)

@@ -138,12 +138,12 @@ func (a *Audit) row(ctx context.Context, ev Event) db.InsertAuditEventParams {
 	return db.InsertAuditEventParams{
 		Event:     ev.Type,
 		UserID:    optionalID(ev.UserID),
-		Username:  truncate(ev.Username, 200),
+		Username:  Truncate(ev.Username, 200),
 		SessionID: optionalID(ev.SessionID),
 		Ip:        from.IP,
-		UserAgent: truncate(from.UserAgent, 512),
+		UserAgent: Truncate(from.UserAgent, 512),
 		Reason:    ev.Reason,
-		Detail:    truncate(ev.Detail, 1000),
+		Detail:    Truncate(ev.Detail, 1000),
 		Actor:     from.Actor,
 	}
 }

@@ -17,6 +17,7 @@ import (
 // each filter narrows it; a user filter by id finds the rows that name
 // only the id.
 func TestAuditSearchPagesAndFilters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a := auth.NewAudit(pool, slog.New(slog.DiscardHandler))

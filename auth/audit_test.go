@@ -9,14 +9,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
 // Concurrent records share commits, yet each Record returns only once its
 // own row is stored.
 func TestConcurrentRecordsAreEachStoredWhenRecordReturns(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a := auth.NewAudit(pool, slog.New(slog.DiscardHandler))
@@ -33,52 +36,54 @@ func TestConcurrentRecordsAreEachStoredWhenRecordReturns(t *testing.T) {
 				// Some rows name a user and a session, which are kept.
 				a.Record(rctx, auth.Event{Type: auth.EventLogout, UserID: user, SessionID: session, Username: "a-user", Detail: fmt.Sprintf("u=%d", i)})
 			}
-			var stored int
-			if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE detail = $1", fmt.Sprintf("n=%d", i)).Scan(&stored); err != nil || stored != 1 {
-				t.Errorf("record %d: stored %d times when Record returned (%v)", i, stored, err)
+			detail := fmt.Sprintf("n=%d", i)
+			if stored := len(auditRows(t, pool, func(e db.AuditLog) bool { return e.Detail == detail })); stored != 1 {
+				t.Errorf("record %d: stored %d times when Record returned", i, stored)
 			}
 		}()
 	}
 	wg.Wait()
-	var rows, distinct int
 	// No user and no session are stored as NULL, not as the zero UUID.
-	if err := pool.QueryRow(ctx, "SELECT count(*), count(DISTINCT detail) FROM audit_log WHERE actor = 'client:test' AND ip = '192.0.2.1' AND user_id IS NULL AND session_id IS NULL").Scan(&rows, &distinct); err != nil {
-		t.Fatal(err)
+	anonymous := auditRows(t, pool, func(e db.AuditLog) bool {
+		return e.Actor == "client:test" && e.Ip == "192.0.2.1" && e.UserID == nil && e.SessionID == nil
+	})
+	details := map[string]bool{}
+	for _, e := range anonymous {
+		details[e.Detail] = true
 	}
-	if rows != n || distinct != n {
+	if rows, distinct := len(anonymous), len(details); rows != n || distinct != n {
 		t.Fatalf("%d rows, %d distinct, want %d", rows, distinct, n)
 	}
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE user_id = $1 AND session_id = $2 AND username = 'a-user'", user, session).Scan(&rows); err != nil || rows != n/10 {
-		t.Fatalf("%d rows naming the user and session (%v), want %d", rows, err, n/10)
+	named := auditRows(t, pool, func(e db.AuditLog) bool {
+		return e.UserID != nil && *e.UserID == user && e.SessionID != nil && *e.SessionID == session && e.Username == "a-user"
+	})
+	if len(named) != n/10 {
+		t.Fatalf("%d rows naming the user and session, want %d", len(named), n/10)
 	}
 }
 
 // The retention sweep deletes only rows older than the retention, in
 // batches, and one Sweep stops after MaxBatches of them.
 func TestSweepDeletesOnlyOldAuditRowsInBatches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a := auth.NewAudit(pool, slog.New(slog.DiscardHandler))
 	// 2,500 rows from 91 to 120 days ago, in time order as they would have
 	// been written, and rows just inside the retention and from now.
-	if _, err := pool.Exec(ctx, `
-		INSERT INTO audit_log (at, event, detail)
-		SELECT now() - interval '120 days' + (i * interval '1 minute'), 'login_failed', 'old'
-		FROM generate_series(1, 2500) AS i`); err != nil {
+	const day = 24 * 60 * 60
+	q := db.New(pool)
+	if err := q.InsertPastAuditRows(ctx, db.InsertPastAuditRowsParams{AgoSeconds: 120 * day, StepSeconds: 60, Event: "login_failed", Detail: "old", N: 2500}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO audit_log (at, event, detail) VALUES (now() - interval '89 days', 'signup', 'kept')`); err != nil {
+	if err := q.InsertPastAuditRows(ctx, db.InsertPastAuditRowsParams{AgoSeconds: 89*day + 1, StepSeconds: 1, Event: "signup", Detail: "kept", N: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for range 30 {
 		a.Record(ctx, auth.Event{Type: auth.EventLoginSucceeded, Detail: "kept"})
 	}
 	count := func(detail string) int {
-		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE detail = $1", detail).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return len(auditRows(t, pool, func(e db.AuditLog) bool { return e.Detail == detail }))
 	}
 	r := auth.Retention{Keep: 90 * 24 * time.Hour, Batch: 1000, MaxBatches: 2}
 	for i, want := range []int64{2000, 500, 0} {
@@ -90,4 +95,20 @@ func TestSweepDeletesOnlyOldAuditRowsInBatches(t *testing.T) {
 	if old, kept := count("old"), count("kept"); old != 0 || kept != 31 {
 		t.Fatalf("after sweeping: %d old rows left, %d recent rows of 31", old, kept)
 	}
+}
+
+// auditRows returns the audit rows, in the order written, that keep holds for.
+func auditRows(t *testing.T, pool *pgxpool.Pool, keep func(db.AuditLog) bool) []db.AuditLog {
+	t.Helper()
+	all, err := db.New(pool).AllAuditEvents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []db.AuditLog
+	for _, e := range all {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }

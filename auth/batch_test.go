@@ -12,6 +12,7 @@ import (
 // group is larger than max, no more than inFlight are written at once, and
 // each caller gets its own result, or its group's error.
 func TestGroupCommitGroupsCallsAndBoundsThem(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var inFlight, maxInFlight, groups atomic.Int32
 	var maxGroup atomic.Int32

@@ -173,7 +173,7 @@ func (c *Clients) Authenticate(ctx context.Context, id, secret string) (ServiceC
 	if sdkauth.ErrorCode(err) != sdkauth.CodeInvalidClient {
 		return cl, err
 	}
-	c.audit.Record(ctx, Event{Type: EventClientAuthFailed, Detail: truncate(id, 100)})
+	c.audit.Record(ctx, Event{Type: EventClientAuthFailed, Detail: Truncate(id, 100)})
 	account := "client:" + id
 	if err := c.throttle.CheckAccount(ctx, account); err != nil {
 		return ServiceClient{}, err

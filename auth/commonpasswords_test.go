@@ -7,6 +7,7 @@ import (
 )
 
 func TestCommonPasswords(t *testing.T) {
+	t.Parallel()
 	if n := auth.CommonPasswordCount(); n != 10000 {
 		t.Fatalf("the list holds %d passwords, want 10000", n)
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 func TestLogoutEndsOneSessionAndLogoutAllEndsEvery(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := auth.WithClient(context.Background(), auth.Client{IP: "192.0.2.9", UserAgent: "test-agent"})
 	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
@@ -77,6 +78,7 @@ func TestLogoutEndsOneSessionAndLogoutAllEndsEvery(t *testing.T) {
 }
 
 func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	idle := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Second, Max: time.Hour, Grace: time.Second}, nil)
@@ -85,7 +87,7 @@ func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
 	a, _ := idle.Start(ctx, user, auth.Client{})
 	b, _ := short.Start(ctx, user, auth.Client{})
 	// Refreshing keeps the idle session alive but not the one past its maximum.
-	time.Sleep(700 * time.Millisecond)
+	age(t, pool, user, 0.7)
 	ra, err := idle.Refresh(ctx, a, nil)
 	if err != nil {
 		t.Fatalf("within the idle lifetime: %v", err)
@@ -94,14 +96,14 @@ func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("within the absolute lifetime: %v", err)
 	}
-	time.Sleep(900 * time.Millisecond)
+	age(t, pool, user, 0.9)
 	if _, err := idle.Refresh(ctx, ra.RefreshToken, nil); err != nil {
 		t.Fatalf("refreshed 0.9 s ago with a 1 s idle lifetime: %v", err)
 	}
 	if _, err := short.Refresh(ctx, rb.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
 		t.Fatalf("past the absolute lifetime: %v", err)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	age(t, pool, user, 1.1)
 	if _, err := idle.Refresh(ctx, ra.RefreshToken, nil); sdkauth.ErrorCode(err) != sdkauth.CodeInvalidGrant {
 		t.Fatalf("idle past its lifetime: %v", err)
 	}

@@ -36,6 +36,7 @@ func fieldNames(err error) []string {
 }
 
 func TestReadOnlyPolicyGrants(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p := auth.NewPolicies(dbtest.New(t), 15*time.Minute, 24*time.Hour, nil)
 	pol, created, err := p.Put(ctx, "read-only", auth.PolicyInput{ACL: json.RawMessage(readOnlyACL), MaxTTL: ttlSeconds(3600)})
@@ -83,6 +84,7 @@ func TestReadOnlyPolicyGrants(t *testing.T) {
 }
 
 func TestPolicyPutValidates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p := auth.NewPolicies(dbtest.New(t), 15*time.Minute, 24*time.Hour, nil)
 	cases := []struct {
@@ -116,6 +118,7 @@ func TestPolicyPutValidates(t *testing.T) {
 }
 
 func TestPolicyChangesApplyFromTheNextTokenAndDeleteIsGuarded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	p := auth.NewPolicies(pool, 15*time.Minute, time.Hour, nil)

@@ -82,6 +82,7 @@ func tracedPool(t *testing.T, rec *statements) *pgxpool.Pool {
 }
 
 func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
+	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
 	client := auth.Client{IP: "192.0.2.7", UserAgent: "test-agent", Actor: "client:test"}
@@ -150,6 +151,7 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 }
 
 func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	// No grace: a token consumed by the refused attempt would count as
@@ -216,6 +218,7 @@ func auditFields(e db.AuditLog) string {
 // request, having waited for its row lock, come after, or come in the same
 // group, finds it rotated and takes the transaction's grace path.
 func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
+	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
 	ctx := context.Background()
@@ -265,6 +268,7 @@ func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
 // trips, yet each request gets its own session, user and next token, and
 // each audit row names its own request's client.
 func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
+	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
 	ctx := context.Background()
@@ -319,10 +323,12 @@ func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
 		t.Fatalf("%d statements in %d round trips and %d transactions for %d fresh refreshes, want %d statements in fewer round trips and no transaction", statements, batches, transactions, 2*n, 2*n)
 	}
 	for i, u := range users {
-		var rows int
 		ip := fmt.Sprintf("192.0.2.%d", i)
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE user_id = $1 AND ip = $2 AND event = $3", u, ip, auth.EventTokenRefreshed).Scan(&rows); err != nil || rows != 2 {
-			t.Fatalf("user %d: %d refresh audit rows from %s (%v), want 2", i, rows, ip, err)
+		rows := len(auditRows(t, pool, func(e db.AuditLog) bool {
+			return e.UserID != nil && *e.UserID == u && e.Ip == ip && e.Event == auth.EventTokenRefreshed
+		}))
+		if rows != 2 {
+			t.Fatalf("user %d: %d refresh audit rows from %s, want 2", i, rows, ip)
 		}
 	}
 }
@@ -349,6 +355,7 @@ func (s *syncBuffer) String() string {
 // is logged, each of its refreshes is retried in a transaction, and the
 // token is left as it was.
 func TestFailedRefreshGroupIsLoggedAndLeavesTheToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg, err := pgxpool.ParseConfig(dbtest.NewURL(t))
 	if err != nil {
@@ -374,7 +381,7 @@ func TestFailedRefreshGroupIsLoggedAndLeavesTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, "SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE", hash[:]); err != nil {
+	if _, err := db.New(tx).LockRefreshToken(ctx, hash[:]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Refresh(ctx, tok, nil); err == nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,7 +62,7 @@ func (s *Sessions) Start(ctx context.Context, userID uuid.UUID, from Client) (st
 			UserID:    userID,
 			ExpiresAt: time.Now().Add(s.cfg.Max),
 			Ip:        from.IP,
-			UserAgent: truncate(from.UserAgent, 512),
+			UserAgent: Truncate(from.UserAgent, 512),
 		})
 		if err != nil {
 			return err
@@ -150,7 +151,7 @@ func (s *Sessions) rotateFresh(ctx context.Context, hash, nextHash []byte) (Refr
 		Audit:       s.audit != nil,
 		Event:       EventTokenRefreshed,
 		Ip:          from.IP,
-		UserAgent:   truncate(from.UserAgent, 512),
+		UserAgent:   Truncate(from.UserAgent, 512),
 		Actor:       from.Actor,
 	})
 	if err != nil || row == nil {
@@ -243,7 +244,7 @@ func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, next
 			row.User.Disabled:
 			return errInvalidGrant()
 		case row.User.Provisioning == "pending" || row.User.Provisioning == "failed":
-			return &sdkauth.Error{Code: sdkauth.CodeProvisioningPending, Message: "The user is still being set up at Vonage; try again shortly.", RetryAfter: 2 * time.Second}
+			return sdkauth.ProvisioningPending()
 		case row.RotatedAt != nil && row.Now.Sub(*row.RotatedAt) > s.cfg.Grace:
 			reused = true
 			if err := q.RevokeSession(ctx, row.SessionID); err != nil {
@@ -350,9 +351,11 @@ func hashToken(token string) []byte {
 	return h[:]
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes for a column with a length bound,
+// never leaving half a UTF-8 sequence, which Postgres would refuse.
+func Truncate(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		return strings.ToValidUTF8(s[:n], "")
 	}
 	return s
 }

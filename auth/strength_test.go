@@ -8,6 +8,7 @@ import (
 )
 
 func TestPasswordWeakness(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		password string
 		account  []string

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseSpeedSigns(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, out string
 		want      float64
@@ -45,6 +46,7 @@ rsa 4096 bits 0.004s 0.0001s   250.0  10000.0
 }
 
 func TestParseProcStat(t *testing.T) {
+	t.Parallel()
 	// The command name holds spaces and a parenthesis, as it may.
 	stat := "4242 (postgres: a) b) S 4200 4242 4242 0 -1 4194560 1 0 0 0 250 150 30 20 20 0 1 0 9999 1000 10 " +
 		"18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
@@ -62,6 +64,7 @@ func TestParseProcStat(t *testing.T) {
 }
 
 func TestPercentile(t *testing.T) {
+	t.Parallel()
 	var lat []time.Duration
 	for i := 1; i <= 100; i++ {
 		lat = append(lat, time.Duration(i)*time.Millisecond)
@@ -77,6 +80,7 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestErrorKind(t *testing.T) {
+	t.Parallel()
 	for err, want := range map[error]string{
 		&statusError{status: 503, code: "busy"}:    "503 busy",
 		&statusError{status: 500}:                  "500",
@@ -92,6 +96,7 @@ func TestErrorKind(t *testing.T) {
 }
 
 func TestJSONMember(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"access_token":"eyJ.a.b","token_type":"Bearer","expires_in":900,"refresh_token": "r-_1","user":{"id":"x"}}`)
 	for name, want := range map[string]string{"access_token": "eyJ.a.b", "refresh_token": "r-_1", "token_type": "Bearer", "expires_in": "", "missing": ""} {
 		if got := jsonMember(body, name); got != want {

@@ -16,6 +16,7 @@ import (
 // The floor server must mint what sdkauth's client_credentials grant mints,
 // through the load generator's own client, or the comparison is unfair.
 func TestFloorServerMintsAdminTokens(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,7 @@ func TestFloorServerMintsAdminTokens(t *testing.T) {
 // The report states each throughput target next to the floor, and gives
 // every rate as a share of both the ceiling and the floor.
 func TestReportComparesRatesWithTheFloor(t *testing.T) {
+	t.Parallel()
 	closed := func(name, grant string, ok int) phaseResult {
 		return phaseResult{Name: name, Grant: grant, Concurrency: 16, Wall: 10 * time.Second,
 			loadResult: loadResult{OK: ok, Window: 10 * time.Second, Latencies: []time.Duration{time.Millisecond}}}

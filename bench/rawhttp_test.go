@@ -67,6 +67,7 @@ func newTestCaller(t *testing.T, base, basic string) *tokenCaller {
 }
 
 func TestRawKeepAlive(t *testing.T) {
+	t.Parallel()
 	ts := newTokenServer(t, nil)
 	tc := newTestCaller(t, ts.URL, "")
 	ctx := context.Background()
@@ -85,6 +86,7 @@ func TestRawKeepAlive(t *testing.T) {
 }
 
 func TestRawAuthorization(t *testing.T) {
+	t.Parallel()
 	ts := newTokenServer(t, func(w http.ResponseWriter, r *http.Request, _ int64) bool {
 		if got := r.Header.Get("Authorization"); got != "Basic YTpi" {
 			http.Error(w, "Authorization "+got, http.StatusUnauthorized)
@@ -103,6 +105,7 @@ func TestRawAuthorization(t *testing.T) {
 }
 
 func TestRawChunked(t *testing.T) {
+	t.Parallel()
 	ts := newTokenServer(t, func(w http.ResponseWriter, r *http.Request, n int64) bool {
 		// Flushing before the end makes net/http answer chunked.
 		io.WriteString(w, `{"access_token":"eyJ.a.b",`)
@@ -126,6 +129,7 @@ func TestRawChunked(t *testing.T) {
 }
 
 func TestRawProblem(t *testing.T) {
+	t.Parallel()
 	ts := newTokenServer(t, func(w http.ResponseWriter, r *http.Request, n int64) bool {
 		if n%2 == 0 {
 			return false
@@ -158,6 +162,7 @@ func TestRawProblem(t *testing.T) {
 }
 
 func TestRawConnectionClose(t *testing.T) {
+	t.Parallel()
 	ts := newTokenServer(t, func(w http.ResponseWriter, r *http.Request, n int64) bool {
 		if n%3 == 0 {
 			w.Header().Set("Connection", "close")
@@ -179,6 +184,7 @@ func TestRawConnectionClose(t *testing.T) {
 // when the next request is answered by the end of the connection; that
 // request goes again on a new connection.
 func TestRawServerClosesIdle(t *testing.T) {
+	t.Parallel()
 	ts := newTokenServer(t, nil)
 	tc := newTestCaller(t, ts.URL, "")
 	for i := 1; i <= 3; i++ {
@@ -193,6 +199,7 @@ func TestRawServerClosesIdle(t *testing.T) {
 }
 
 func TestRawCancelUnblocks(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	ts := newTokenServer(t, func(w http.ResponseWriter, r *http.Request, n int64) bool {
 		if n == 2 {
@@ -223,6 +230,7 @@ func TestRawCancelUnblocks(t *testing.T) {
 }
 
 func TestRawDeadline(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	ts := newTokenServer(t, func(w http.ResponseWriter, r *http.Request, n int64) bool {
 		<-release
@@ -292,6 +300,7 @@ func cannedServer(t testing.TB, answers ...string) string {
 }
 
 func TestRawParse(t *testing.T) {
+	t.Parallel()
 	const body = `{"access_token":"eyJ.a.b","refresh_token":"r1"}`
 	cl := fmt.Sprint(len(body))
 	for _, tc := range []struct {
@@ -330,6 +339,7 @@ func TestRawParse(t *testing.T) {
 }
 
 func TestRawMalformed(t *testing.T) {
+	t.Parallel()
 	for name, answer := range map[string]string{
 		"status line":   "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
 		"length":        "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
@@ -357,6 +367,7 @@ func TestRawMalformed(t *testing.T) {
 
 // The hot path allocates only the refresh token it returns.
 func TestRawAllocs(t *testing.T) {
+	// Not parallel: testing.AllocsPerRun refuses to run beside other tests.
 	const answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 47\r\n\r\n" +
 		`{"access_token":"eyJ.a.b","refresh_token":"r1"}`
 	tc := newTestCaller(t, cannedServer(t, answer), "Basic YTpi")

@@ -19,6 +19,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // them: binary (prepared statements, the default), text (the simple
 // protocol), one by one, as pointers (nil is NULL) and as uuid[].
 func TestUUIDsRoundTripInEveryFormat(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
 	a, b := uuid.New(), uuid.New()
@@ -29,6 +30,8 @@ func TestUUIDsRoundTripInEveryFormat(t *testing.T) {
 			var some, none *uuid.UUID
 			untouched := uuid.New()
 			kept := untouched
+			// Literal values, no table: this tests the uuid codec that sqlc's
+			// generated code relies on.
 			if err := pool.QueryRow(ctx, `SELECT $1::uuid::text, $1::uuid, $2::text::uuid, $3::uuid, $4::uuid, NULL::uuid`,
 				mode, a, b.String(), &b, (*uuid.UUID)(nil)).Scan(&text, &got, &fromText, &some, &none, &kept); err != nil {
 				t.Fatal(err)
@@ -49,6 +52,7 @@ func TestUUIDsRoundTripInEveryFormat(t *testing.T) {
 		})
 	}
 	var bad uuid.UUID
+	// A literal value, no table, as above.
 	if err := pool.QueryRow(ctx, `SELECT '\x0102'::bytea`).Scan(&bad); err == nil {
 		t.Fatal("a bytea scanned into a uuid.UUID")
 	}

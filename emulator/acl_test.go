@@ -6,6 +6,7 @@ import (
 )
 
 func TestMatchACLPath(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		pattern, path string
 		want          bool
@@ -50,6 +51,7 @@ func TestMatchACLPath(t *testing.T) {
 }
 
 func TestACLCheck(t *testing.T) {
+	t.Parallel()
 	const clientSDK = `{"paths":{"/*/users/**":{},"/*/conversations/**":{},"/*/sessions/**":{}}}`
 	cases := []struct {
 		name, acl, method, path string
@@ -83,6 +85,7 @@ func TestACLCheck(t *testing.T) {
 }
 
 func TestParseACLRejectsMalformed(t *testing.T) {
+	t.Parallel()
 	for _, acl := range []string{
 		`"paths"`,
 		`{}`,
@@ -105,6 +108,7 @@ func TestParseACLRejectsMalformed(t *testing.T) {
 }
 
 func TestNormalizePath(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"/v1/users":                               "/v1/users",
 		"/v1/users/USR-1":                         "/v1/users/{id}",

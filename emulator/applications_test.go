@@ -9,9 +9,12 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestApplicationsRequireBasicAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, creds := range [][2]string{{"", ""}, {testAPIKey, "wrong"}, {"wrong", testAPISecret}} {
 		req, _ := http.NewRequest("GET", e.srv.URL+"/v2/applications", nil)
@@ -28,8 +31,9 @@ func TestApplicationsRequireBasicAuth(t *testing.T) {
 }
 
 func TestCreateApplicationWithPublicKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	key := testKey(t, 1)
+	key := testkit.Key(t, 1)
 	caps := map[string]any{
 		"voice": map[string]any{"webhooks": map[string]any{"answer_url": map[string]any{"address": "https://example.com/answer", "http_method": "GET"}}},
 		"rtc":   map[string]any{"webhooks": map[string]any{"event_url": map[string]any{"address": "https://example.com/event", "http_method": "POST"}}},
@@ -60,6 +64,7 @@ func TestCreateApplicationWithPublicKey(t *testing.T) {
 }
 
 func TestCreateApplicationGeneratesKeyPair(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.basic("POST", "/v2/applications", map[string]any{"name": "Generated"}).want(t, http.StatusCreated)
 	id := r.str("id")
@@ -89,8 +94,9 @@ func TestCreateApplicationGeneratesKeyPair(t *testing.T) {
 }
 
 func TestApplicationValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&testKey(t, 1).PublicKey)}))
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&testkit.Key(t, 1).PublicKey)}))
 	cases := []struct {
 		body  any
 		param string
@@ -115,15 +121,16 @@ func TestApplicationValidation(t *testing.T) {
 	if _, err := e.em.AddApplication("x", "nope"); err == nil {
 		t.Error("AddApplication accepted an invalid key")
 	}
-	if _, err := e.em.AddApplication("", publicPEM(t, testKey(t, 1))); err == nil {
+	if _, err := e.em.AddApplication("", publicPEM(t, testkit.Key(t, 1))); err == nil {
 		t.Error("AddApplication accepted an empty name")
 	}
 }
 
 func TestListApplications(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := range 4 {
-		if _, err := e.em.AddApplication(fmt.Sprintf("app %d", i), publicPEM(t, testKey(t, 1))); err != nil {
+		if _, err := e.em.AddApplication(fmt.Sprintf("app %d", i), publicPEM(t, testkit.Key(t, 1))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -151,11 +158,12 @@ func TestListApplications(t *testing.T) {
 }
 
 func TestKeyRotationByPut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	oldToken := e.admin()
 	e.do("GET", "/v1/users", oldToken, nil).want(t, http.StatusOK)
 
-	newKey := testKey(t, 1)
+	newKey := testkit.Key(t, 1)
 	r := e.basic("PUT", "/v2/applications/"+e.appID, map[string]any{
 		"name": "renamed", "keys": map[string]any{"public_key": publicPEM(t, newKey)},
 	}).want(t, http.StatusOK)
@@ -172,6 +180,7 @@ func TestKeyRotationByPut(t *testing.T) {
 }
 
 func TestDeleteApplication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("someone")
 	token := e.admin()

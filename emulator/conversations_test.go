@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // versions runs a test once per Conversation API version the emulator serves.
@@ -59,6 +61,7 @@ func (r response) embedded(key string) []map[string]any {
 }
 
 func TestConversationsCRUD(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		base := "/" + v + "/conversations"
 		r := e.do("POST", base, e.admin(), map[string]any{
@@ -93,6 +96,7 @@ func TestConversationsCRUD(t *testing.T) {
 }
 
 func TestConversationInputIsValidatedByName(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		base := "/" + v + "/conversations"
 		cases := []struct {
@@ -131,6 +135,7 @@ func TestConversationInputIsValidatedByName(t *testing.T) {
 }
 
 func TestConversationListPagesBothWays(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		var ids []string
 		for i := range 7 {
@@ -175,6 +180,7 @@ func TestConversationListPagesBothWays(t *testing.T) {
 }
 
 func TestUserTokensAreHeldToTheirACL(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		e.createUser("new-user")
 		cid := e.createConv(v, "c")
@@ -189,7 +195,7 @@ func TestUserTokensAreHeldToTheirACL(t *testing.T) {
 			map[string]any{"type": "text", "from": mid, "body": map[string]any{"text": "hi"}}).wantProblem(t, 403, "system:error:permission")
 		e.do("GET", "/"+v+"/users/me", readOnly, nil).wantProblem(t, 403, "system:error:permission")
 		e.do("GET", "/"+v+"/conversations", "", nil).wantProblem(t, 401, "system:error:invalid-token")
-		other := sign(t, testKey(t, 1), claims(e.appID))
+		other := sign(t, testkit.Key(t, 1), claims(e.appID))
 		e.do("GET", "/"+v+"/conversations", other, nil).wantProblem(t, 401, "system:error:invalid-token")
 		expired := claims(e.appID)
 		expired["iat"], expired["exp"] = float64(1000), float64(1900)
@@ -198,6 +204,7 @@ func TestUserTokensAreHeldToTheirACL(t *testing.T) {
 }
 
 func TestUsersMeAndUserConversations(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		uid := e.createUser("new-user")
 		tok := e.userToken("new-user", clientSDKACL())
@@ -225,6 +232,7 @@ func TestUsersMeAndUserConversations(t *testing.T) {
 }
 
 func TestUnknownConversationPathsAnswerInVonageShape(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.do("GET", "/v0.2/conversations", e.admin(), nil).wantProblem(t, 404, "http:error:not-found")
 	r := e.do("POST", "/v1/conversations/CON-x/events/1", e.admin(), nil).wantProblem(t, 405, "http:error:method-not-allowed")
@@ -234,6 +242,7 @@ func TestUnknownConversationPathsAnswerInVonageShape(t *testing.T) {
 }
 
 func TestRepeatedSlashesAreReadAsOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("new-user")
 	tok := e.userToken("new-user", clientSDKACL())

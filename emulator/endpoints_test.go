@@ -10,6 +10,7 @@ import (
 // endpoint as /v0.3 and /v1: once as it should be called, once with bad input,
 // which must answer a Vonage-shaped 400 naming the field.
 func TestEveryConversationEndpointInBothVersions(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		uid := e.createUser("new-user")
 		tok := e.userToken("new-user", clientSDKACL())

@@ -27,6 +27,7 @@ func eventID(t *testing.T, m map[string]any) int {
 }
 
 func TestEventsAreNumberedWithTheMemberEvents(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		uid := e.createUser("new-user")
 		e.createUser("other-user")
@@ -129,6 +130,7 @@ func TestEventsAreNumberedWithTheMemberEvents(t *testing.T) {
 }
 
 func TestEventSendersMustBeJoinedAndTheirOwn(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		e.createUser("new-user")
 		e.createUser("other-user")

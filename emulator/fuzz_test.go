@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // fuzzTarget is one emulator endpoint the fuzzer drives.
@@ -29,7 +30,7 @@ func FuzzEmulatorInput(f *testing.F) {
 	var targets []fuzzTarget
 	setup := func(t testing.TB) {
 		em = emulator.New(emulator.Config{APIKey: testAPIKey, APISecret: testAPISecret})
-		key := testKey(t, 0)
+		key := testkit.Key(t, 0)
 		appID, err := em.AddApplication("fuzz", publicPEM(t, key))
 		if err != nil {
 			t.Fatal(err)

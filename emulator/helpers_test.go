@@ -2,7 +2,6 @@ package emulator_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 const (
@@ -27,33 +26,9 @@ const (
 )
 
 var (
-	keysOnce sync.Once
-	testKeys [3]*rsa.PrivateKey
-
 	userIDPattern = regexp.MustCompile(`^USR-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	uuidPattern   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
-
-// testKey returns one of three RSA-2048 keys generated once per test binary.
-func testKey(t testing.TB, i int) *rsa.PrivateKey {
-	t.Helper()
-	keysOnce.Do(func() {
-		var wg sync.WaitGroup
-		for i := range testKeys {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				k, err := rsa.GenerateKey(rand.Reader, 2048)
-				if err != nil {
-					panic(err)
-				}
-				testKeys[i] = k
-			}()
-		}
-		wg.Wait()
-	})
-	return testKeys[i]
-}
 
 // publicPEM renders the PKIX PEM of a key's public half.
 func publicPEM(t testing.TB, k *rsa.PrivateKey) string {
@@ -255,7 +230,7 @@ func newEnvWithNow(t *testing.T, now func() time.Time) *env {
 	em := emulator.New(emulator.Config{APIKey: testAPIKey, APISecret: testAPISecret, Now: now})
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
-	key := testKey(t, 0)
+	key := testkit.Key(t, 0)
 	appID, err := em.AddApplication("test app", publicPEM(t, key))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // with Vonage's own server SDK, @vonage/conversations (interop/, pinned by its
 // lockfile), over real HTTP.
 func TestVonageConversationsPackage(t *testing.T) {
+	t.Parallel()
 	nodetest.Install(t, "../interop")
 	e := newEnv(t)
 	der, err := x509.MarshalPKCS8PrivateKey(e.key)

@@ -10,6 +10,7 @@ import (
 // its own, as the platform does; a rule shared with keys/, auth/, users/ or
 // api/ would let one bug pass on both sides.
 func TestEmulatorSharesNoCodeWithSdkauth(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)

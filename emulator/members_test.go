@@ -6,6 +6,7 @@ import (
 )
 
 func TestMemberStatesFollowThePlatformRules(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		uid := e.createUser("new-user")
 		e.createUser("other-user")
@@ -78,6 +79,7 @@ func TestMemberStatesFollowThePlatformRules(t *testing.T) {
 }
 
 func TestMemberInputIsValidatedByName(t *testing.T) {
+	t.Parallel()
 	versions(t, func(t *testing.T, e *env, v string) {
 		e.createUser("new-user")
 		cid := e.createConv(v, "c")

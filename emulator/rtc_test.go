@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // rtcClient is a minimal socket.io v4 client over a WebSocket, speaking to the
@@ -95,6 +97,7 @@ func (c *rtcClient) event() (string, map[string]any) {
 }
 
 func TestRTCSessionOpensListsAndEnds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	uid := e.createUser("new-user")
 	tok := e.userToken("new-user", clientSDKACL())
@@ -120,7 +123,7 @@ func TestRTCSessionOpensListsAndEnds(t *testing.T) {
 	if f := c.read(); f != "41" {
 		t.Fatalf("after logout: %q, want the disconnect 41", f)
 	}
-	waitUntil(t, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the logged-out session to leave the listing", func() bool {
 		return len(e.do("GET", "/v1/users/"+uid+"/sessions", tok, nil).want(t, 200).embedded("sessions")) == 0
 	})
 
@@ -136,6 +139,7 @@ func TestRTCSessionOpensListsAndEnds(t *testing.T) {
 }
 
 func TestRTCRefusesWhatTheRESTAPIRefuses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("new-user")
 	expired := claims(e.appID)
@@ -143,7 +147,7 @@ func TestRTCRefusesWhatTheRESTAPIRefuses(t *testing.T) {
 	expired["iat"], expired["exp"] = float64(1000), float64(1900)
 	cases := map[string]struct{ token, event string }{
 		"no token":        {"", "system:error:invalid-token"},
-		"another key":     {sign(t, testKey(t, 1), claims(e.appID)), "system:error:invalid-token"},
+		"another key":     {sign(t, testkit.Key(t, 1), claims(e.appID)), "system:error:invalid-token"},
 		"admin token":     {e.admin(), "system:error:invalid-token"},
 		"unknown user":    {e.userToken("nobody", clientSDKACL()), "system:error:invalid-token"},
 		"expired":         {sign(t, e.key, expired), "system:error:expired-token"},
@@ -169,6 +173,7 @@ func TestRTCRefusesWhatTheRESTAPIRefuses(t *testing.T) {
 // checks that every member's session receives every event, in id order, and
 // that a user who is not a member receives none.
 func TestRTCPushesEventsToMembersInIDOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cid := e.createConv("v1", "c")
 	const members, perMember = 4, 25
@@ -230,22 +235,11 @@ func TestRTCPushesEventsToMembersInIDOrder(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond every 10 ms for up to 5 s.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestRTCSessionsEndWhenTheirTokenExpires: the platform ends a session at its
 // token's exp (the Client SDK then reports EXPIRED_TOKEN), unless the app has
 // called refreshSession with a newer token.
 func TestRTCSessionsEndWhenTheirTokenExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	uid := e.createUser("new-user")
 	short := func() string {
@@ -264,7 +258,7 @@ func TestRTCSessionsEndWhenTheirTokenExpires(t *testing.T) {
 	if f := expiring.read(); f != "41" {
 		t.Fatalf("at expiry: %q, want the disconnect 41", f)
 	}
-	waitUntil(t, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "only the refreshed session to be listed", func() bool {
 		list := e.do("GET", "/v1/users/"+uid+"/sessions", e.admin(), nil).want(t, 200).embedded("sessions")
 		return len(list) == 1 && list[0]["id"] == sid
 	})

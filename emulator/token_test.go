@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestTokenRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	newUserID := e.createUser("new-user")
 	gone := e.createUser("gone")
@@ -71,12 +74,12 @@ func TestTokenRules(t *testing.T) {
 			}
 			return s
 		}, "GET", "/v1/users", 401, invalid},
-		{"signed with the wrong key", func() string { return sign(t, testKey(t, 2), claims(e.appID)) }, "GET", "/v1/users", 401, invalid},
+		{"signed with the wrong key", func() string { return sign(t, testkit.Key(t, 2), claims(e.appID)) }, "GET", "/v1/users", 401, invalid},
 		{"tampered payload", func() string {
 			parts := strings.Split(e.admin(), ".")
 			c := claims(e.appID)
 			c["exp"] = now + 3600
-			other := strings.Split(sign(t, testKey(t, 2), c), ".")
+			other := strings.Split(sign(t, testkit.Key(t, 2), c), ".")
 			return parts[0] + "." + other[1] + "." + parts[2]
 		}, "GET", "/v1/users", 401, invalid},
 		{"unknown application", func() string {
@@ -119,6 +122,7 @@ func TestTokenRules(t *testing.T) {
 }
 
 func TestTokenClockComesFromConfig(t *testing.T) {
+	t.Parallel()
 	// With the emulator's clock two hours behind, a fresh token's iat is in the future.
 	skewed := newEnvWithNow(t, func() time.Time { return time.Now().Add(-2 * time.Hour) })
 	skewed.do("GET", "/v1/users", skewed.admin(), nil).wantProblem(t, 401, "system:error:invalid-token")
@@ -128,6 +132,7 @@ func TestTokenClockComesFromConfig(t *testing.T) {
 }
 
 func TestTokenHeaderAlgMustBeExactlyRS256(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// A token whose header claims "rs256" (wrong case) but is otherwise valid.
 	parts := strings.Split(e.admin(), ".")

@@ -32,6 +32,7 @@ func listPage(t *testing.T, r response) []string {
 }
 
 func TestListPagingFollowsNext(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var want []string
 	for i := range 25 {
@@ -87,6 +88,7 @@ func TestListPagingFollowsNext(t *testing.T) {
 }
 
 func TestListPagingIsStableUnderChanges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ids := map[string]string{}
 	for i := range 10 {
@@ -105,6 +107,7 @@ func TestListPagingIsStableUnderChanges(t *testing.T) {
 }
 
 func TestListDefaultsAndEmpty(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.do("GET", "/v1/users", e.admin(), nil).want(t, 200)
 	if r.body["page_size"] != 10.0 || len(listPage(t, r)) != 0 || r.href("next") != "" {
@@ -122,6 +125,7 @@ func TestListDefaultsAndEmpty(t *testing.T) {
 }
 
 func TestListNameFilterIsExact(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, n := range []string{"newuser", "newuser2", "NewUser", "anewuser"} {
 		e.createUser(n)
@@ -140,6 +144,7 @@ func TestListNameFilterIsExact(t *testing.T) {
 }
 
 func TestListValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, n := range []string{"x", "y", "z"} {
 		e.createUser(n)
@@ -168,6 +173,7 @@ func TestListValidation(t *testing.T) {
 }
 
 func TestListHonoursForwardedProto(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("p1")
 	e.createUser("p2")

@@ -7,9 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestCreateAndGetUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	body := map[string]any{
 		"name":         "new-user",
@@ -59,6 +62,7 @@ func TestCreateAndGetUser(t *testing.T) {
 }
 
 func TestCreateUserWithoutNameGeneratesOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.do("POST", "/v1/users", e.admin(), map[string]any{"display_name": "Anon"}).want(t, http.StatusCreated)
 	if r.str("name") == "" {
@@ -73,6 +77,7 @@ func TestCreateUserWithoutNameGeneratesOne(t *testing.T) {
 }
 
 func TestCreateUserValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := []struct {
 		body  any
@@ -99,6 +104,7 @@ func TestCreateUserValidation(t *testing.T) {
 }
 
 func TestDuplicateName(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("new-user")
 	r := e.do("POST", "/v1/users", e.admin(), map[string]any{"name": "new-user"}).
@@ -114,6 +120,7 @@ func TestDuplicateName(t *testing.T) {
 }
 
 func TestUserNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, m := range []string{"GET", "PATCH", "DELETE"} {
 		r := e.do(m, "/v1/users/USR-00000000-0000-4000-8000-000000000000", e.admin(), map[string]any{}).
@@ -125,6 +132,7 @@ func TestUserNotFound(t *testing.T) {
 }
 
 func TestUpdateUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.do("POST", "/v1/users", e.admin(), map[string]any{
 		"name": "other-user", "display_name": "Other User", "image_url": "https://example.com/b.png",
@@ -169,6 +177,7 @@ func TestUpdateUser(t *testing.T) {
 }
 
 func TestDeleteUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createUser("new-user")
 	r := e.do("DELETE", "/v1/users/"+id, e.admin(), nil).want(t, http.StatusNoContent)
@@ -181,8 +190,9 @@ func TestDeleteUser(t *testing.T) {
 }
 
 func TestApplicationsAreSeparateNamespaces(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	otherKey := testKey(t, 1)
+	otherKey := testkit.Key(t, 1)
 	otherApp, err := e.em.AddApplication("other", publicPEM(t, otherKey))
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +210,7 @@ func TestApplicationsAreSeparateNamespaces(t *testing.T) {
 }
 
 func TestUnknownRouteAndMethod(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.do("GET", "/v1/nothing", e.admin(), nil).wantProblem(t, http.StatusNotFound, "http:error:not-found")
 	r := e.do("PUT", "/v1/users", e.admin(), nil).wantProblem(t, http.StatusMethodNotAllowed, "http:error:method-not-allowed")
@@ -209,6 +220,7 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 }
 
 func TestConcurrentClients(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := e.admin()
 	var wg sync.WaitGroup

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDefaultACL(t *testing.T) {
+	t.Parallel()
 	a := DefaultACL()
 	want := []string{"/*/users/**", "/*/conversations/**", "/*/sessions/**", "/*/devices/**", "/*/image/**",
 		"/*/media/**", "/*/applications/**", "/*/push/**", "/*/knocking/**", "/*/legs/**", "/*/rtc/**"}
@@ -34,6 +35,7 @@ func TestDefaultACL(t *testing.T) {
 }
 
 func TestACLValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		acl       ACL
@@ -82,6 +84,7 @@ func TestACLValidate(t *testing.T) {
 }
 
 func TestParseACL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		in        string
@@ -136,6 +139,7 @@ func TestParseACL(t *testing.T) {
 }
 
 func TestACLJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	a := ACL{Paths: map[string]ACLRule{"/*/users/**": {Methods: []string{"GET"}}, "/*/rtc/**": {}}}
 	b, err := json.Marshal(a)
 	if err != nil {
@@ -154,6 +158,7 @@ func TestACLJSONRoundTrip(t *testing.T) {
 }
 
 func TestACLNarrow(t *testing.T) {
+	t.Parallel()
 	policy := ACL{Paths: map[string]ACLRule{
 		"/*/users/**":         {},
 		"/*/conversations/**": {Methods: []string{"GET", "POST"}},

@@ -16,6 +16,7 @@ func testMinter(t testing.TB) *Minter {
 }
 
 func TestMinterClaimSets(t *testing.T) {
+	t.Parallel()
 	m := testMinter(t)
 	readOnly := ACL{Paths: map[string]ACLRule{"/*/users/**": {Methods: []string{"GET"}}}}
 	tests := []struct {
@@ -54,6 +55,7 @@ func TestMinterClaimSets(t *testing.T) {
 }
 
 func TestMinterTimes(t *testing.T) {
+	t.Parallel()
 	m := testMinter(t)
 	for _, ttl := range []time.Duration{MinTTL, DefaultTTL, time.Hour, MaxTTL, 90*time.Second + 700*time.Millisecond} {
 		_, c, err := m.UserToken("new-user", DefaultACL(), ttl)
@@ -73,6 +75,7 @@ func TestMinterTimes(t *testing.T) {
 }
 
 func TestMinterTTLBounds(t *testing.T) {
+	t.Parallel()
 	m := testMinter(t)
 	tests := []struct {
 		ttl time.Duration
@@ -102,6 +105,7 @@ func TestMinterTTLBounds(t *testing.T) {
 }
 
 func TestMinterJTI(t *testing.T) {
+	t.Parallel()
 	m := testMinter(t)
 	seen := map[string]bool{}
 	for range 50 {
@@ -124,6 +128,7 @@ func TestMinterJTI(t *testing.T) {
 }
 
 func TestMinterRefusals(t *testing.T) {
+	t.Parallel()
 	m := testMinter(t)
 	if _, _, err := m.UserToken("", DefaultACL(), DefaultTTL); !errors.Is(err, ErrEmptySubject) {
 		t.Errorf("empty name: err = %v, want ErrEmptySubject", err)
@@ -144,6 +149,7 @@ func TestMinterRefusals(t *testing.T) {
 }
 
 func TestMinterDefaultClock(t *testing.T) {
+	t.Parallel()
 	m := testMinter(t)
 	m.Now = nil
 	before := time.Now()

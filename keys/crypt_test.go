@@ -22,6 +22,7 @@ func testCipher(t testing.TB) *Cipher {
 }
 
 func TestCipherSealsPerKidWithFreshNonces(t *testing.T) {
+	t.Parallel()
 	c := testCipher(t)
 	secret := []byte("the private key's DER")
 	a, b := c.Seal("kid-1", secret), c.Seal("kid-1", secret)
@@ -52,6 +53,7 @@ func TestCipherSealsPerKidWithFreshNonces(t *testing.T) {
 }
 
 func TestParseEncryptionKey(t *testing.T) {
+	t.Parallel()
 	raw := bytes.Repeat([]byte{0xfb}, 32) // 0xfb makes + and / (or - and _) appear
 	cases := []struct {
 		name, in, err string

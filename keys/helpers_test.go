@@ -6,35 +6,20 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 const testAppID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 
-var (
-	testKeysOnce sync.Once
-	testKeyA     *rsa.PrivateKey
-	testKeyB     *rsa.PrivateKey
-)
-
-// testKeys returns two RSA-2048 keys shared by every test, since
-// generating them is the slowest thing these tests do.
+// testKeys returns two RSA-2048 keys shared by every test in the binary.
 func testKeys(t testing.TB) (*rsa.PrivateKey, *rsa.PrivateKey) {
 	t.Helper()
-	testKeysOnce.Do(func() {
-		var err error
-		if testKeyA, err = GenerateKey(); err != nil {
-			panic(err)
-		}
-		if testKeyB, err = GenerateKey(); err != nil {
-			panic(err)
-		}
-	})
-	return testKeyA, testKeyB
+	return testkit.Key(t, 0), testkit.Key(t, 1)
 }
 
 // fixedNow is a whole second plus a fraction, so truncation shows.

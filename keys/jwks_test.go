@@ -19,12 +19,14 @@ func rfc7638Key(t *testing.T) *rsa.PublicKey {
 }
 
 func TestThumbprintRFC7638(t *testing.T) {
+	t.Parallel()
 	if got, want := Thumbprint(rfc7638Key(t)), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"; got != want {
 		t.Fatalf("Thumbprint = %s, want %s", got, want)
 	}
 }
 
 func TestNewJWKSet(t *testing.T) {
+	t.Parallel()
 	a, b := testKeys(t)
 	set := NewJWKSet(&a.PublicKey, nil, &b.PublicKey)
 	if len(set.Keys) != 2 {
@@ -70,6 +72,7 @@ func TestNewJWKSet(t *testing.T) {
 }
 
 func TestJWKPublicKeyRejects(t *testing.T) {
+	t.Parallel()
 	for name, k := range map[string]JWK{
 		"EC":        {Kty: "EC", N: "AQAB", E: "AQAB"},
 		"bad n":     {Kty: "RSA", N: "!!", E: "AQAB"},

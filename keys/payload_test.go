@@ -7,6 +7,7 @@ import (
 )
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"", "new-user", `quo"te`, `back\slash`, "ctl\x00\x01\x1f", "\b\f\n\r\t", "<script>&</script>",
 		"ünïcødé 日本", "bad\xffutf8\xc3", "line\u2028para\u2029", "emoji 😀", "\x7f",
@@ -22,6 +23,7 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestAppendACLMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	many := ACL{Paths: map[string]ACLRule{}}
 	for _, p := range []string{"/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j", "/k", "/l", "/m", "/n", "/o", "/p", "/q", "/r"} {
 		many.Paths[p] = ACLRule{Methods: []string{"GET"}}
@@ -50,6 +52,7 @@ func TestAppendACLMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestAppendPayloadOrder(t *testing.T) {
+	t.Parallel()
 	acl := ACL{Paths: map[string]ACLRule{"/*/users/**": {}}}
 	c := Claims{
 		ApplicationID: testAppID,

@@ -39,14 +39,8 @@ var (
 // Ed25519 key), ErrKeyTooSmall, or ErrBadKey (the DER does not parse or the
 // key is inconsistent), and say what was found.
 func ParsePrivateKeyPEM(pemBytes []byte) (*rsa.PrivateKey, error) {
-	pemBytes = normalizePEM(pemBytes)
 	var seen []string
-	for rest := pemBytes; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
+	for _, block := range pemBlocks(pemBytes) {
 		switch block.Type {
 		case "RSA PRIVATE KEY", "PRIVATE KEY":
 			return parsePrivateBlock(block)
@@ -109,14 +103,8 @@ func parsePrivateBlock(block *pem.Block) (*rsa.PrivateKey, error) {
 //
 // The errors wrap ErrNotPEM, ErrNotRSA or ErrBadKey.
 func ParsePublicKeyPEM(pemBytes []byte) (*rsa.PublicKey, error) {
-	pemBytes = normalizePEM(pemBytes)
 	var seen []string
-	for rest := pemBytes; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
+	for _, block := range pemBlocks(pemBytes) {
 		switch block.Type {
 		case "PUBLIC KEY":
 			k, err := x509.ParsePKIXPublicKey(block.Bytes)
@@ -178,6 +166,24 @@ func GenerateKey() (*rsa.PrivateKey, error) {
 	return k, nil
 }
 
+// pemBlocks returns the PEM blocks in pemBytes in order, after
+// normalizePEM; text between and around them is ignored.
+func pemBlocks(pemBytes []byte) []*pem.Block {
+	var blocks []*pem.Block
+	for rest := normalizePEM(pemBytes); ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return blocks
+		}
+		blocks = append(blocks, block)
+	}
+}
+
+// encodePEM returns der as one PEM block of the given type.
+func encodePEM(blockType string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der})
+}
+
 // EncodePrivateKeyPEM returns k as a PKCS#8 "PRIVATE KEY" PEM block, the
 // form Vonage hands out. It panics only if k is not a valid RSA key, which
 // ParsePrivateKeyPEM and GenerateKey never return.
@@ -186,7 +192,7 @@ func EncodePrivateKeyPEM(k *rsa.PrivateKey) []byte {
 	if err != nil {
 		panic("keys: EncodePrivateKeyPEM: " + err.Error())
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	return encodePEM("PRIVATE KEY", der)
 }
 
 // EncodePublicKeyPEM returns pub as a PKIX "PUBLIC KEY" PEM block, the form
@@ -197,5 +203,5 @@ func EncodePublicKeyPEM(pub *rsa.PublicKey) []byte {
 	if err != nil {
 		panic("keys: EncodePublicKeyPEM: " + err.Error())
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return encodePEM("PUBLIC KEY", der)
 }

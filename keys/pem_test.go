@@ -14,6 +14,7 @@ import (
 )
 
 func TestParsePrivateKeyPEM(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	pkcs8 := EncodePrivateKeyPEM(key)
@@ -81,6 +82,7 @@ func TestParsePrivateKeyPEM(t *testing.T) {
 }
 
 func TestParsePublicKeyPEM(t *testing.T) {
+	t.Parallel()
 	key, _ := testKeys(t)
 	pkix := EncodePublicKeyPEM(&key.PublicKey)
 	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&key.PublicKey)})
@@ -105,6 +107,7 @@ func TestParsePublicKeyPEM(t *testing.T) {
 }
 
 func TestGenerateKey(t *testing.T) {
+	t.Parallel()
 	k, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)

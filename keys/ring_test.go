@@ -9,6 +9,7 @@ import (
 )
 
 func TestRingSignsWithTheActiveKeyAndTrustsUnexpiredPrevious(t *testing.T) {
+	t.Parallel()
 	a, b := testKeys(t)
 	now := fixedNow
 	r := &Ring{Now: func() time.Time { return now }}
@@ -34,6 +35,7 @@ func TestRingSignsWithTheActiveKeyAndTrustsUnexpiredPrevious(t *testing.T) {
 // TestRingSwapDoesNotFailSigningInFlight swaps the active key while
 // goroutines sign and verify; with -race it also shows the swap is atomic.
 func TestRingSwapDoesNotFailSigningInFlight(t *testing.T) {
+	t.Parallel()
 	a, b := testKeys(t)
 	sa, sb := NewGoSigner(a), NewGoSigner(b)
 	r := &Ring{}

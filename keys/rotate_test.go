@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
@@ -76,6 +77,7 @@ func states(t *testing.T, pool *pgxpool.Pool) map[string]string {
 }
 
 func TestRotateUploadsThenSwitches(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	a, _ := testKeys(t)
@@ -110,7 +112,7 @@ func TestRotateUploadsThenSwitches(t *testing.T) {
 
 	// A second rotation once the first previous key has lapsed retires
 	// it and erases its private half.
-	if _, err := pool.Exec(ctx, "UPDATE signing_keys SET expires_at = now() - interval '1 second' WHERE id = $1", old); err != nil {
+	if err := db.New(pool).ExpireSigningKey(ctx, db.ExpireSigningKeyParams{ID: old, AgoSeconds: 1}); err != nil {
 		t.Fatal(err)
 	}
 	rot2, err := s.Rotate(ctx, app, time.Hour)
@@ -129,6 +131,7 @@ func TestRotateUploadsThenSwitches(t *testing.T) {
 }
 
 func TestRotateRefusesWhenTheApplicationHasAnotherKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	_, b := testKeys(t)
@@ -147,6 +150,7 @@ func TestRotateRefusesWhenTheApplicationHasAnotherKey(t *testing.T) {
 }
 
 func TestConcurrentRotationsOneWinsAndTheLoserUploadsNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	// The first upload waits until the other rotation has given up, so
@@ -188,6 +192,7 @@ func TestConcurrentRotationsOneWinsAndTheLoserUploadsNothing(t *testing.T) {
 }
 
 func TestRotateAfterAFailedUpload(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("not applied: nothing changes", func(t *testing.T) {
 		s, app, pool := rotationFixture(t)
@@ -235,8 +240,9 @@ func TestRotateAfterAFailedUpload(t *testing.T) {
 		_, b := testKeys(t)
 		kid := Thumbprint(&b.PublicKey)
 		sealed, _ := s.seal(kid, b)
-		if _, err := pool.Exec(ctx, "INSERT INTO signing_keys (id, public_key, private_key, state, created_at) VALUES ($1, $2, $3, 'pending', now() - interval '1 hour')",
-			kid, string(EncodePublicKeyPEM(&b.PublicKey)), sealed); err != nil {
+		if err := db.New(pool).InsertStalePendingKey(ctx, db.InsertStalePendingKeyParams{
+			ID: kid, PublicKey: string(EncodePublicKeyPEM(&b.PublicKey)), PrivateKey: sealed, AgeSeconds: 60 * 60,
+		}); err != nil {
 			t.Fatal(err)
 		}
 		rot, err := s.Rotate(ctx, app, time.Hour)

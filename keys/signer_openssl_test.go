@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // TestOpenSSLSignerCloseFailsPendingAndLeaksNothing closes a signer with
@@ -58,7 +60,7 @@ func TestOpenSSLSignerCloseFailsPendingAndLeaksNothing(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, 10*time.Second, "16 signatures", func() bool { return signed.Load() >= 16 })
+	testkit.WaitFor(t, 10*time.Second, "16 signatures", func() bool { return signed.Load() >= 16 })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,18 +126,18 @@ func TestRingClosesTheOpenSSLSignerItReplaces(t *testing.T) {
 		})
 	}
 	// Signatures are queued on sa when it is replaced.
-	waitFor(t, 10*time.Second, "16 tokens", func() bool { return minted.Load() >= 16 })
+	testkit.WaitFor(t, 10*time.Second, "16 tokens", func() bool { return minted.Load() >= 16 })
 	sb, err := newOpenSSLSigner(b, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Set(sb, nil)
-	waitFor(t, 10*time.Second, "the old signer closed", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the old signer closed", func() bool {
 		threads, keys := openSSLLive()
 		return threads == threads0+1 && keys == keys0+1
 	})
 	n := minted.Load()
-	waitFor(t, 10*time.Second, "16 tokens with the new key", func() bool { return minted.Load() >= n+16 })
+	testkit.WaitFor(t, 10*time.Second, "16 tokens with the new key", func() bool { return minted.Load() >= n+16 })
 	close(stop)
 	wg.Wait()
 	close(errs)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
@@ -24,26 +25,19 @@ type storedRow struct {
 
 func storedRows(t *testing.T, pool *pgxpool.Pool) []storedRow {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), "SELECT id, state, public_key, private_key FROM signing_keys ORDER BY created_at, id")
+	rows, err := db.New(pool).ListSealedKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
 	var out []storedRow
-	for rows.Next() {
-		var r storedRow
-		if err := rows.Scan(&r.ID, &r.State, &r.PublicKey, &r.PrivateKey); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	for _, r := range rows {
+		out = append(out, storedRow(r))
 	}
 	return out
 }
 
 func TestImportStoresTheFirstKeyOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := NewStore(pool, testCipher(t), nil)
@@ -78,6 +72,7 @@ func TestImportStoresTheFirstKeyOnly(t *testing.T) {
 }
 
 func TestConcurrentImportsAgreeOnOneKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a, b := testKeys(t)
@@ -102,6 +97,7 @@ func TestConcurrentImportsAgreeOnOneKey(t *testing.T) {
 // table: no PEM, no key material in clear, and only the right encryption
 // key opens it.
 func TestStoredPrivateKeyIsNotReadableWithoutTheEncryptionKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	a, _ := testKeys(t)

@@ -11,6 +11,7 @@ import (
 // TestVerifyStrictJSON signs every token with the trusted key, so the only
 // reason a refused token is refused is the shape of its header or claims.
 func TestVerifyStrictJSON(t *testing.T) {
+	t.Parallel()
 	a, _ := testKeys(t)
 	kid := Thumbprint(&a.PublicKey)
 	iat := fixedNow.Unix()
@@ -71,6 +72,7 @@ func TestVerifyStrictJSON(t *testing.T) {
 }
 
 func TestInspectReportsStrictJSON(t *testing.T) {
+	t.Parallel()
 	a, _ := testKeys(t)
 	iat := fixedNow.Unix()
 	claims := fmt.Sprintf(`{"application_id":%q,"iat":%d,"exp":%d,"jti":"6f1c3c0e-5a3b-4c7e-9d2a-0b8e6f4a1c2d"}`, testAppID, iat, iat+900)

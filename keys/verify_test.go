@@ -16,6 +16,7 @@ func testVerifier(pubs ...*rsa.PublicKey) *Verifier {
 }
 
 func TestVerifyAcceptsMintedTokens(t *testing.T) {
+	t.Parallel()
 	a, b := testKeys(t)
 	v := testVerifier(&a.PublicKey, &b.PublicKey)
 	acl := ACL{Paths: map[string]ACLRule{"/*/users/**": {Methods: []string{"GET"}}}}
@@ -49,6 +50,7 @@ func TestVerifyAcceptsMintedTokens(t *testing.T) {
 }
 
 func TestVerifyRejects(t *testing.T) {
+	t.Parallel()
 	a, b := testKeys(t)
 	kidA, kidB := Thumbprint(&a.PublicKey), Thumbprint(&b.PublicKey)
 	with := func(mutate func(jwt.MapClaims)) jwt.MapClaims {
@@ -107,6 +109,7 @@ func TestVerifyRejects(t *testing.T) {
 }
 
 func TestVerifyBoundaries(t *testing.T) {
+	t.Parallel()
 	a, _ := testKeys(t)
 	kid := Thumbprint(&a.PublicKey)
 	iat := fixedNow.Unix()
@@ -138,6 +141,7 @@ func TestVerifyBoundaries(t *testing.T) {
 }
 
 func TestVerifyNoKidSingleKey(t *testing.T) {
+	t.Parallel()
 	a, _ := testKeys(t)
 	if _, err := testVerifier(&a.PublicKey).Verify(forge(t, jwt.SigningMethodRS256, a, "", goodClaims())); err != nil {
 		t.Fatalf("no kid with one key: %v", err)
@@ -148,6 +152,7 @@ func TestVerifyNoKidSingleKey(t *testing.T) {
 // does not list yet is accepted once Unknown has reloaded the keys (a
 // rotation this replica has not heard of), and refused when it has not.
 func TestVerifyAsksAboutAnUnknownKey(t *testing.T) {
+	t.Parallel()
 	a, b := testKeys(t)
 	m := Minter{ApplicationID: testAppID, Signer: NewGoSigner(b), Now: nowFunc(fixedNow)}
 	tok, _, err := m.UserToken("new-user", DefaultACL(), DefaultTTL)

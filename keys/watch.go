@@ -24,6 +24,7 @@ const ListenerName = "sdkauth key listener"
 // any replica whose listener is reconnecting) learn of a rotation.
 const DefaultPoll = 5 * time.Second
 
+// LISTEN is not a statement sqlc generates.
 const listenSQL = "LISTEN " + Channel
 
 // WatchOptions tune Store.Watch.

@@ -4,19 +4,10 @@ import (
 	"context"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/testkit"
+)
 
 // watching starts a replica's ring on s and returns it, loaded.
 func watching(t *testing.T, s *Store, o WatchOptions) *Ring {
@@ -36,39 +27,42 @@ func watching(t *testing.T, s *Store, o WatchOptions) *Ring {
 // LISTEN/NOTIFY can tell the replica, including after its listening
 // connection was killed.
 func TestReplicasLearnOfARotationAtOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	replica := watching(t, NewStore(pool, s.cipher, nil), WatchOptions{})
 	listening := func() bool {
-		var n int
-		_ = pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ListenerName).Scan(&n)
+		name := ListenerName
+		n, _ := db.New(pool).CountListeners(ctx, &name)
 		return n == 1
 	}
-	waitFor(t, 5*time.Second, "listening", listening)
+	testkit.WaitFor(t, 5*time.Second, "listening", listening)
 
 	rot, err := s.Rotate(ctx, app, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "the switch to the new key", func() bool { return replica.KeyID() == rot.NewKeyID })
+	testkit.WaitFor(t, time.Second, "the switch to the new key", func() bool { return replica.KeyID() == rot.NewKeyID })
 	if len(replica.PublicKeys()) != 2 {
 		t.Fatalf("the replica trusts %d keys, want the active and the previous", len(replica.PublicKeys()))
 	}
 
-	if _, err := pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ListenerName); err != nil {
+	name := ListenerName
+	if err := db.New(pool).TerminateListeners(ctx, &name); err != nil {
 		t.Fatal(err)
 	}
 	rot2, err := s.Rotate(ctx, app, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the switch after the listener reconnected", func() bool { return replica.KeyID() == rot2.NewKeyID })
-	waitFor(t, 5*time.Second, "listening again", listening)
+	testkit.WaitFor(t, 5*time.Second, "the switch after the listener reconnected", func() bool { return replica.KeyID() == rot2.NewKeyID })
+	testkit.WaitFor(t, 5*time.Second, "listening again", listening)
 }
 
 // TestReplicasWithoutNotificationsLearnByPolling is the path for
 // Postgres-compatible engines that lack LISTEN/NOTIFY.
 func TestReplicasWithoutNotificationsLearnByPolling(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, app, pool := rotationFixture(t)
 	replica := watching(t, NewStore(pool, s.cipher, nil), WatchOptions{Poll: 200 * time.Millisecond, NoListen: true})
@@ -76,5 +70,5 @@ func TestReplicasWithoutNotificationsLearnByPolling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "the switch by polling", func() bool { return replica.KeyID() == rot.NewKeyID })
+	testkit.WaitFor(t, 2*time.Second, "the switch by polling", func() bool { return replica.KeyID() == rot.NewKeyID })
 }

@@ -56,7 +56,7 @@ func permanent(err error) bool {
 // secret: vonage.Error is built from the answer and the request line only
 // (never the bearer token), and transport errors name a URL whose password
 // net/http has redacted.
-func lastError(err error) string { return truncate(err.Error(), 1000) }
+func lastError(err error) string { return auth.Truncate(err.Error(), 1000) }
 
 // Job is a provisioning job as admins see it.
 type Job struct {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestWhichFailuresEndAJob(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err  error
 		ends bool
@@ -51,6 +52,7 @@ func (e *env) failedJobs(t *testing.T) []users.Job {
 }
 
 func TestAPermanentRefusalEndsTheJobUntilRetried(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, cheap, nil)
 	e.em.SetFaults([]emulator.Fault{{Path: "/v1/users", Method: "POST", Status: http.StatusBadRequest}})
@@ -93,6 +95,7 @@ func TestAPermanentRefusalEndsTheJobUntilRetried(t *testing.T) {
 }
 
 func TestAFailedJobHoldsBackNoLaterJobOfItsUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, cheap, nil)
 	u, err := e.svc.SignUp(ctx, users.SignUpInput{Username: "new-user", Password: "correct horse battery"})

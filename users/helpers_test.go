@@ -2,39 +2,24 @@ package users_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-var (
-	keyOnce sync.Once
-	appKey  *rsa.PrivateKey
-)
-
-func testKey(t testing.TB) *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if appKey, err = keys.GenerateKey(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return appKey
-}
 
 // env is the users domain wired to a fresh database and its own Vonage
 // emulator over real HTTP.
@@ -56,7 +41,7 @@ func newEnv(t testing.TB, hashing auth.Argon2Params, throttle *auth.ThrottleConf
 	em := emulator.New(emulator.Config{APIKey: "key", APISecret: "secret"})
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
-	key := testKey(t)
+	key := testkit.Key(t, 0)
 	appID, err := em.AddApplication("test", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +70,7 @@ func newEnv(t testing.TB, hashing auth.Argon2Params, throttle *auth.ThrottleConf
 // makeDue makes every waiting job due now, in place of waiting out backoff.
 func (e *env) makeDue(t testing.TB) {
 	t.Helper()
-	if _, err := e.pool.Exec(context.Background(), "UPDATE provisioning_jobs SET run_at = now()"); err != nil {
+	if err := db.New(e.pool).MakeJobsDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -93,19 +78,11 @@ func (e *env) makeDue(t testing.TB) {
 // count returns the number of rows in table.
 func (e *env) count(t testing.TB, table string) int {
 	t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, e.pool, table)
 }
 
 // pendingJobs returns the number of jobs still being tried.
 func (e *env) pendingJobs(t testing.TB) int {
 	t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), "SELECT count(*) FROM provisioning_jobs WHERE state = 'pending'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, e.pool, "pending_jobs")
 }

@@ -12,8 +12,10 @@ import (
 // and is still refused (here by a trigger standing in for a constraint the
 // checks do not know) fails alone; the rest of its batch is written.
 func TestImportIsolatesALineTheDatabaseRefuses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, cheap, nil)
 	ctx := context.Background()
+	// DDL, which sqlc does not generate.
 	if _, err := e.pool.Exec(ctx, `
 		CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN

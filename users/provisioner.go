@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -316,11 +315,4 @@ func Backoff(attempt int) time.Duration {
 		d = 5 * time.Minute
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return strings.ToValidUTF8(s[:n], "")
-	}
-	return s
 }

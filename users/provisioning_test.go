@@ -32,6 +32,7 @@ func (e *env) drain(t *testing.T) {
 }
 
 func TestCrashBetweenRemoteCreateAndLocalCommitIsAdopted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, cheap, nil)
 	e.em.SetFaults(createsFail)
@@ -64,6 +65,7 @@ func TestCrashBetweenRemoteCreateAndLocalCommitIsAdopted(t *testing.T) {
 }
 
 func TestNameTakenAtVonageAnswersTakenAndLeavesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, cheap, nil)
 	if _, err := e.client.CreateUser(ctx, vonage.User{Name: "taken-name"}); err != nil {
@@ -84,6 +86,7 @@ func TestNameTakenAtVonageAnswersTakenAndLeavesNothing(t *testing.T) {
 }
 
 func TestWorkersOnOneDatabaseCreateEachUserOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, cheap, nil)
 	e.em.SetFaults(createsFail)
@@ -121,6 +124,7 @@ func TestWorkersOnOneDatabaseCreateEachUserOnce(t *testing.T) {
 }
 
 func TestJobsOfAUserRunInOrderAndDeleteOnlyOurs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, cheap, nil)
 	e.em.SetFaults(createsFail)

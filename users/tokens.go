@@ -25,7 +25,7 @@ type Tokens struct {
 // a validation error naming ttl, or CodeACLNotAllowed.
 func (t Tokens) Mint(ctx context.Context, u User, ttl time.Duration, acl *keys.ACL) (string, keys.Claims, error) {
 	if u.Provisioning != StateProvisioned {
-		return "", keys.Claims{}, ErrPending()
+		return "", keys.Claims{}, sdkauth.ProvisioningPending()
 	}
 	pol, err := t.Policies.Get(ctx, u.Policy)
 	if err != nil {
@@ -55,13 +55,4 @@ func (t Tokens) MintOnBehalf(ctx context.Context, u User, ttl time.Duration, acl
 		return "", keys.Claims{}, err
 	}
 	return tok, claims, nil
-}
-
-// ErrPending is the error for a user still being set up at Vonage.
-func ErrPending() error {
-	return &sdkauth.Error{
-		Code:       sdkauth.CodeProvisioningPending,
-		Message:    "The user is still being set up at Vonage; try again shortly.",
-		RetryAfter: 2 * time.Second,
-	}
 }

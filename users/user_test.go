@@ -8,6 +8,7 @@ import (
 )
 
 func TestPasswordPolicy(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, password, username, reason string
 	}{

@@ -59,6 +59,7 @@ func appServer(t *testing.T) *fake {
 }
 
 func TestApplicationRoundTrip(t *testing.T) {
+	t.Parallel()
 	f := appServer(t)
 	c := f.client()
 	ctx := context.Background()
@@ -115,6 +116,7 @@ func TestApplicationRoundTrip(t *testing.T) {
 }
 
 func TestCreateApplicationReturnsPrivateKey(t *testing.T) {
+	t.Parallel()
 	f := appServer(t)
 	app, err := f.client().CreateApplication(context.Background(), Application{
 		ID:           "ignored",
@@ -135,6 +137,7 @@ func TestCreateApplicationReturnsPrivateKey(t *testing.T) {
 }
 
 func TestApplicationsNeedBasicAuth(t *testing.T) {
+	t.Parallel()
 	f := appServer(t)
 	c := New(f.URL, func() (string, error) { return testToken, nil })
 	_, err := c.GetApplication(context.Background(), "78d335fa-323d-0114-9c3d-d6f0d48968cf")
@@ -153,6 +156,7 @@ func TestApplicationsNeedBasicAuth(t *testing.T) {
 }
 
 func TestApplicationJSON(t *testing.T) {
+	t.Parallel()
 	var a Application
 	if err := json.Unmarshal([]byte(appJSON), &a); err != nil {
 		t.Fatal(err)

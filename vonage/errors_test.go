@@ -12,6 +12,7 @@ import (
 )
 
 func TestErrorResponses(t *testing.T) {
+	t.Parallel()
 	// An HTTP date has whole seconds: round up, so that the date is never
 	// more than a second from two minutes on, however the clock falls.
 	retryAt := time.Now().Add(2 * time.Minute).Truncate(time.Second).Add(time.Second).UTC().Format(http.TimeFormat)
@@ -102,6 +103,7 @@ func TestErrorResponses(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
+	t.Parallel()
 	e := &Error{Status: 400, Code: "http:error:validation-fail", Title: "Bad request.", Detail: "Invalid Content",
 		InvalidParameters: []InvalidParameter{{Name: "name", Reason: "required"}}, RetryAfter: 2 * time.Second,
 		Method: "POST", Path: "/v1/users"}
@@ -116,6 +118,7 @@ func TestErrorMessage(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -141,6 +144,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestIsRetryable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -166,6 +170,7 @@ func TestIsRetryable(t *testing.T) {
 }
 
 func TestTransportFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("connection refused", func(t *testing.T) {
 		f := newFake(t, func(http.ResponseWriter, *http.Request) {})
 		c := f.client()

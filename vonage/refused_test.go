@@ -11,6 +11,7 @@ import (
 // asks the token source to catch up with a rotation; when it has a new key,
 // the call goes once more with a new token, and otherwise it fails as before.
 func TestRefusedTokenIsSentAgainOnceAfterCatchingUp(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer new-key-token" {
 			writeProblem(w, http.StatusUnauthorized, `{"code":"system:error:invalid-token"}`)

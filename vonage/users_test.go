@@ -11,6 +11,7 @@ import (
 )
 
 func TestUserCRUD(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodPost && r.URL.Path == "/v1/users":
@@ -99,6 +100,7 @@ func checkHeaders(t *testing.T, r request, hasBody bool) {
 }
 
 func TestUpdateUserSendsOnlySetFields(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"id": "USR-1"})
 	})
@@ -130,6 +132,7 @@ func TestUpdateUserSendsOnlySetFields(t *testing.T) {
 }
 
 func TestUserIDIsPathEscaped(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"id": "x"})
 	})
@@ -171,6 +174,7 @@ func pagedServer(t *testing.T, n, size int) *fake {
 }
 
 func TestPagingAcrossThreePages(t *testing.T) {
+	t.Parallel()
 	f := pagedServer(t, 7, 3)
 	c := f.client()
 	ctx := context.Background()
@@ -220,6 +224,7 @@ func TestPagingAcrossThreePages(t *testing.T) {
 }
 
 func TestEachUserDetectsLinkLoop(t *testing.T) {
+	t.Parallel()
 	var f *fake
 	f = newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -234,6 +239,7 @@ func TestEachUserDetectsLinkLoop(t *testing.T) {
 }
 
 func TestFindUserByName(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		var users []any
 		switch r.URL.Query().Get("name") {

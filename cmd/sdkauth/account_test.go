@@ -5,13 +5,17 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	first := s.signup("new-user", goodPassword)
 	other := s.mustLogin("new-user", goodPassword)
-	time.Sleep(1100 * time.Millisecond) // access tokens have whole-second iat
+	testkit.NextSecond(t) // access tokens have whole-second iat
 
 	for name, tc := range map[string]struct{ body, field string }{
 		"wrong current password": {`{"current_password":"not the password","new_password":"a brand new secret"}`, "current_password"},
@@ -58,6 +62,7 @@ func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 }
 
 func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", goodPassword)
 	vid := body["user"].(map[string]any)["vonage_user_id"].(string)
@@ -68,7 +73,7 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"correct horse battery"}`), bearer(body)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 	if s.Em.Stats()["DELETE /v1/users/{id} 204"] != 1 {
 		t.Fatalf("stats %v", s.Em.Stats())
 	}
@@ -94,17 +99,18 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 }
 
 func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	old := s.signup("new-user", goodPassword)
 	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"correct horse battery"}`), bearer(old)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 	// Stand in for SDKAUTH_TOKEN_MAX_TTL passing: the reservation ends.
-	if _, err := s.App.pool.Exec(context.Background(), "UPDATE username_reservations SET reserved_until = now()"); err != nil {
+	if err := db.New(s.App.pool).EndUsernameReservations(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // the new user is created a second later than the old token's iat
+	testkit.NextSecond(t) // the new user is created a second later than the old token's iat
 	s.signup("new-user", goodPassword)
 	if r := s.do(http.MethodGet, "/v1/me", "", nil, bearer(old)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("the old user's token for the new user of that name: %d %s", r.Status, r.Body)
@@ -112,6 +118,7 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 }
 
 func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", goodPassword)
 	r := s.do(http.MethodPatch, "/v1/me", "application/json",
@@ -119,7 +126,7 @@ func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON(t)["display_name"] != "A New User" {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the Vonage user to follow", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the Vonage user to follow", func() bool {
 		u := s.Em.Users(s.AppID)
 		return len(u) == 1 && u[0].DisplayName == "A New User" && u[0].ImageURL == "https://example.com/a.png"
 	})
@@ -127,7 +134,7 @@ func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
 	if r := s.do(http.MethodPatch, "/v1/me", "application/json", stringsReader(`{"image_url":""}`), bearer(body)...); r.Status != http.StatusOK {
 		t.Fatalf("clearing the image: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "the image to be cleared", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the image to be cleared", func() bool {
 		u := s.Em.Users(s.AppID)
 		return len(u) == 1 && u[0].ImageURL == "" && u[0].DisplayName == "A New User"
 	})

@@ -4,8 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"testing"
-	"time"
+
+	"github.com/google/uuid"
+	"github.com/sdkauth/sdkauth/db"
 )
 
 const goodPassword = "correct horse battery"
@@ -41,53 +42,57 @@ func bearer(body map[string]any) []string {
 // userID returns the user id of a token response.
 func userID(body map[string]any) string { return body["user"].(map[string]any)["id"].(string) }
 
-// liveSessions counts the sessions of a user that are not revoked.
-func (s *stack) liveSessions(userID string) int {
+// age moves the times stored for the sessions of the user whose sign-up
+// or token response body is seconds into the past: the clock the session
+// rules read (Postgres's now()) moves on that much for them.
+func (s *stack) age(body map[string]any, seconds float64) {
 	s.t.Helper()
-	var n int
-	err := s.App.pool.QueryRow(context.Background(),
-		"SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", userID).Scan(&n)
+	id, err := uuid.Parse(userID(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return n
+	if err := db.New(s.App.pool).AgeUserSessions(context.Background(), db.AgeUserSessionsParams{UserID: id, Seconds: seconds}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// liveSessions counts the sessions of a user that are not revoked.
+func (s *stack) liveSessions(userID string) int {
+	s.t.Helper()
+	id, err := uuid.Parse(userID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	n, err := db.New(s.App.pool).CountUnrevokedSessions(context.Background(), id)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return int(n)
 }
 
 // auditEvent is one audit_log row as tests see it.
 type auditEvent struct {
-	Event, UserID, Username, IP, UserAgent, Reason, Detail string
+	Event, UserID, Username, IP, UserAgent, Reason, Detail, Actor string
 }
 
 // audit returns the audit rows in the order written, with event (when
 // not empty) as the only event kept.
 func (s *stack) audit(event string) []auditEvent {
 	s.t.Helper()
-	rows, err := s.App.pool.Query(context.Background(), `
-		SELECT event, COALESCE(user_id::text, ''), username, ip, user_agent, reason, detail
-		FROM audit_log WHERE $1 = '' OR event = $1 ORDER BY id`, event)
+	rows, err := db.New(s.App.pool).AllAuditEvents(context.Background())
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer rows.Close()
 	var out []auditEvent
-	for rows.Next() {
-		var e auditEvent
-		if err := rows.Scan(&e.Event, &e.UserID, &e.Username, &e.IP, &e.UserAgent, &e.Reason, &e.Detail); err != nil {
-			s.t.Fatal(err)
+	for _, r := range rows {
+		if event != "" && r.Event != event {
+			continue
+		}
+		e := auditEvent{Event: r.Event, Username: r.Username, IP: r.Ip, UserAgent: r.UserAgent, Reason: r.Reason, Detail: r.Detail, Actor: r.Actor}
+		if r.UserID != nil {
+			e.UserID = r.UserID.String()
 		}
 		out = append(out, e)
 	}
 	return out
-}
-
-// waitFor polls cond every 20 ms until it holds, failing t after timeout.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

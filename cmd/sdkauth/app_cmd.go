@@ -48,7 +48,7 @@ platform than api.nexmo.com).`,
 		Example: `  sdkauth app create --name my-app --rtc-event-url https://example.com/webhooks/rtc`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(os.LookupEnv, need{vonageAPI: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{vonageAPI: true})
 			if err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@ import (
 // against the emulator, then a server started with what it printed signs
 // tokens the emulator accepts.
 func TestAppCreateKeyWorksForServe(t *testing.T) {
+	t.Parallel()
 	em := emulator.New(emulator.Config{APIKey: "key", APISecret: "secret"})
 	ems := httptest.NewServer(em)
 	t.Cleanup(ems.Close)
@@ -87,6 +88,7 @@ func TestAppCreateKeyWorksForServe(t *testing.T) {
 }
 
 func TestKeysGenerateWritesAPair(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	priv, pub := filepath.Join(dir, "private.key"), filepath.Join(dir, "public.pem")
 	var out bytes.Buffer

@@ -32,6 +32,7 @@ func basic(id, secret string) string {
 }
 
 func TestClientCredentialsGrantMintsAdminJWT(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	id, secret := s.newClient("tokens:admin")
 	if url.QueryEscape(secret) != secret || len(secret) != 43 {
@@ -83,6 +84,7 @@ func TestClientCredentialsGrantMintsAdminJWT(t *testing.T) {
 }
 
 func TestAdminAPIAcceptsOnlyBasicClientsWithAdminScope(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	tokID, tokSecret := s.newClient("tokens:admin")

@@ -13,6 +13,7 @@ import (
 // from one user raised as a conversationEvent at the other, and refused
 // tokens that never yield a session.
 func TestClientSDKChatsWithSdkauthTokens(t *testing.T) {
+	t.Parallel()
 	nodetest.Install(t, "../../interop")
 	s := newStack(t, nil)
 	nodetest.Run(t, "../../interop", map[string]string{

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sdkauth/sdkauth/internal/browsertest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -45,6 +46,7 @@ func signedInConsole(t *testing.T, s *stack, id, secret string) *consoleTab {
 // a user is on it and done once none is; and the audit page shows each
 // action with the acting client.
 func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -153,6 +155,7 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 // good with its error, retries it from the console once Vonage accepts
 // it, and finds the retry in the audit log with the acting client.
 func TestConsoleProvisioningInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -173,7 +176,7 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 
 	s.clearFaults()
 	c.expect(c.goTo("retry", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`))), 200, "is due now")
-	waitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
 		return s.adminUser(admin, id)["provisioning"] == users.StateProvisioned
 	})
 	c.expect(c.goTo("failed jobs", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="state=failed"]`))), 200, "No failed jobs.")
@@ -195,6 +198,7 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 // with the new key, the old one is listed as previous, and the rotation is
 // in the audit log with the acting client.
 func TestConsoleKeysInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"})
 	adminID, adminSecret := s.newClient("admin")
 	oldKID := s.App.keys.ring.KeyID()

@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sdkauth/sdkauth/db"
 )
 
 // consoleRequest sends a console request with a plain client (the console's
@@ -45,13 +48,15 @@ func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http
 		s.t.Fatalf("sign-in: %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 	cookie = res.Cookies()[0]
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT csrf_token FROM console_sessions ORDER BY created_at DESC LIMIT 1").Scan(&csrf); err != nil {
+	csrf, err := db.New(s.App.pool).LatestConsoleCSRF(context.Background())
+	if err != nil {
 		s.t.Fatal(err)
 	}
 	return cookie, csrf
 }
 
 func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	id, secret := s.newClient("admin")
 
@@ -130,21 +135,23 @@ func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 			t.Errorf("%s: %d %s", what, r.StatusCode, r.Header.Get("Location"))
 		}
 	}
-	exec := func(sql string) {
+	// The console's clock is Postgres's now(): move it on by ageing the
+	// sessions, idle for 30 minutes, gone after 8 hours.
+	age := func(idle, expiry time.Duration) {
 		t.Helper()
-		if _, err := s.App.pool.Exec(context.Background(), sql); err != nil {
+		if err := db.New(s.App.pool).AgeConsoleSessions(context.Background(), db.AgeConsoleSessionsParams{IdleSeconds: idle.Seconds(), ExpirySeconds: expiry.Seconds()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	exec("UPDATE console_sessions SET last_seen_at = now() - interval '29 minutes'")
+	age(29*time.Minute, 0)
 	if r := users(); r.StatusCode != http.StatusOK {
 		t.Fatalf("a session used 29 minutes ago: %d", r.StatusCode)
 	}
-	exec("UPDATE console_sessions SET last_seen_at = now() - interval '31 minutes'")
+	age(31*time.Minute, 0)
 	ended("a session idle for 31 minutes")
 
 	cookie, _ = s.consoleSignIn(id, secret)
-	exec("UPDATE console_sessions SET expires_at = now() - interval '1 second'")
+	age(0, 8*time.Hour+time.Second)
 	ended("a session past its absolute expiry")
 
 	// Rotating the client's secret ends what the old secret opened.

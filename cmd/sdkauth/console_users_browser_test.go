@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,18 +16,11 @@ import (
 // user with id, in the order written.
 func (s *stack) actorOf(event, userID string) []string {
 	s.t.Helper()
-	rows, err := s.App.pool.Query(context.Background(), "SELECT actor FROM audit_log WHERE event = $1 AND user_id = $2 ORDER BY id", event, userID)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			s.t.Fatal(err)
+	for _, e := range s.audit(event) {
+		if e.UserID == userID {
+			out = append(out, e.Actor)
 		}
-		out = append(out, a)
 	}
 	return out
 }
@@ -41,6 +33,7 @@ func (c *consoleTab) listedUsers() []string {
 // TestConsoleUserFiltersInChromium narrows the users page by provisioning
 // state and by status, and the filters stay on the next page's link.
 func TestConsoleUserFiltersInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	admin := basic(adminID, adminSecret)
@@ -107,6 +100,7 @@ func TestConsoleUserFiltersInChromium(t *testing.T) {
 // client with it (the token works at /v1/me), and deletes the user after
 // a confirmation; the audit log names the acting client of each.
 func TestConsoleUserActionsInChromium(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
 	minterID, minterSecret := s.newClient("admin,tokens:user")

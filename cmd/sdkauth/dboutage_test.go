@@ -15,6 +15,7 @@ import (
 
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/pgtemp"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // TestPostgresOutageUnderLoadIsServiceUnavailable stops Postgres (as a crash
@@ -24,6 +25,7 @@ import (
 // application/json body; every session refreshes after the outage; and no
 // admin JWT was handed out without its audit row.
 func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// Durable, as production is: a fast cluster (synchronous_commit off) may
 	// lose commits it already acknowledged when it stops at once.
@@ -116,7 +118,11 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 				}
 				res, body := request()
 				if !check(what, res, body) {
-					time.Sleep(50 * time.Millisecond)
+					select { // the client's back-off, not a wait of the test's
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
 					continue
 				}
 				var tok map[string]any
@@ -141,12 +147,12 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 		})
 	}
 
-	time.Sleep(500 * time.Millisecond) // load before the outage
+	testkit.WaitFor(t, 30*time.Second, "load before the outage", func() bool { return statusCount(&mu, statuses, http.StatusOK) >= 20 })
 	if err := cluster.Halt(ctx); err != nil {
 		t.Fatal(err)
 	}
 	halted := time.Now()
-	waitFor(t, 30*time.Second, "503s during the outage", func() bool { return ok503.Load() >= 20 && time.Since(halted) > time.Second })
+	testkit.WaitFor(t, 30*time.Second, "503s during the outage", func() bool { return ok503.Load() >= 20 && time.Since(halted) > time.Second })
 	// The rest of the API answers the outage as problem+json.
 	for _, r := range []response{
 		s.do("GET", "/v1/me", "", nil, bearer(first)...),
@@ -162,7 +168,7 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 	}
 	resumed := time.Now()
 	before := statusCount(&mu, statuses, http.StatusOK)
-	waitFor(t, 30*time.Second, "answers after Postgres returns", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "answers after Postgres returns", func() bool {
 		return statusCount(&mu, statuses, http.StatusOK) > before+20
 	})
 	t.Logf("requests recovered %s after Postgres accepted connections again", time.Since(resumed).Round(time.Millisecond))

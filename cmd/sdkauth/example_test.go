@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/internal/nodetest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // TestChatExampleRunsAgainstDev runs examples/chat as its README says, against
@@ -33,7 +34,7 @@ func TestChatExampleRunsAgainstDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = listener.Process.Kill() })
-	waitFor(t, 30*time.Second, "the listener to join", func() bool { return strings.Contains(heard.String(), "is in lobby") })
+	testkit.WaitFor(t, 30*time.Second, "the listener to join", func() bool { return strings.Contains(heard.String(), "is in lobby") })
 
 	sender := exec.Command("node", "chat.mjs", "--signup", "example-sender", "correct horse battery", "lobby")
 	sender.Dir = dir
@@ -44,7 +45,7 @@ func TestChatExampleRunsAgainstDev(t *testing.T) {
 	if err := sender.Run(); err != nil {
 		t.Fatalf("sender: %v\n%s", err, said.String())
 	}
-	waitFor(t, 30*time.Second, "the listener to print the line", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the listener to print the line", func() bool {
 		return strings.Contains(heard.String(), "example-sender: hello from the example")
 	})
 	if !strings.Contains(said.String(), "example-sender: hello from the example") {

@@ -7,36 +7,22 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/emulator"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-var (
-	keyOnce sync.Once
-	appKey  *rsa.PrivateKey
-)
-
-// testKey is one RSA key per test binary: generating 2048-bit keys is slow.
-func testKey(t testing.TB) *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if appKey, err = keys.GenerateKey(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return appKey
-}
 
 // stack is one sdkauth wired exactly as `serve` wires it, on its own
 // database, talking to its own Vonage emulator over real HTTP.
@@ -60,7 +46,7 @@ func newStack(t testing.TB, env map[string]string) *stack {
 	emLog := newRequestLog(em)
 	ems := httptest.NewServer(emLog)
 	t.Cleanup(ems.Close)
-	key := testKey(t)
+	key := testkit.Key(t, 0)
 	appID, err := em.AddApplication("test", string(keys.EncodePublicKeyPEM(&key.PublicKey)))
 	if err != nil {
 		t.Fatal(err)
@@ -179,11 +165,17 @@ func (s *stack) emulatorDo(method, path, token string) response {
 // count returns the number of rows in table.
 func (s *stack) count(table string) int {
 	s.t.Helper()
-	var n int
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	return dbtest.Count(s.t, s.App.pool, table)
+}
+
+// user returns the stored row of the user named name.
+func (s *stack) user(name string) db.User {
+	s.t.Helper()
+	u, err := db.New(s.App.pool).GetUserByUsername(context.Background(), name)
+	if err != nil {
 		s.t.Fatal(err)
 	}
-	return n
+	return u
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
@@ -192,14 +184,24 @@ func stringsReader(s string) io.Reader { return strings.NewReader(s) }
 // and application key in its environment, returning what it printed.
 func (s *stack) run(args ...string) (string, error) {
 	s.t.Helper()
-	s.t.Setenv("DATABASE_URL", s.DBURL)
-	s.t.Setenv("VONAGE_APPLICATION_ID", s.AppID)
-	s.t.Setenv("VONAGE_PRIVATE_KEY", string(keys.EncodePrivateKeyPEM(s.Key)))
+	return s.runWith(nil, args...)
+}
+
+// runWith is run with more variables in the command's environment, which
+// holds only the stack's: tests run commands side by side.
+func (s *stack) runWith(env map[string]string, args ...string) (string, error) {
+	s.t.Helper()
+	vars := map[string]string{
+		"DATABASE_URL":          s.DBURL,
+		"VONAGE_APPLICATION_ID": s.AppID,
+		"VONAGE_PRIVATE_KEY":    string(keys.EncodePrivateKeyPEM(s.Key)),
+	}
+	maps.Copy(vars, env)
 	var out bytes.Buffer
 	cmd := rootCmd()
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
-	err := cmd.ExecuteContext(context.Background())
+	err := cmd.ExecuteContext(withEnv(context.Background(), func(k string) (string, bool) { v, ok := vars[k]; return v, ok }))
 	return out.String(), err
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,15 +28,15 @@ func (f *jwtKeyFlags) register(cmd *cobra.Command) {
 
 // resolve returns the application id and key; key is nil when none is
 // configured and required is false.
-func (f *jwtKeyFlags) resolve(required bool) (string, *rsa.PrivateKey, error) {
+func (f *jwtKeyFlags) resolve(ctx context.Context, required bool) (string, *rsa.PrivateKey, error) {
 	appID := f.appID
 	if appID == "" {
-		appID = os.Getenv("VONAGE_APPLICATION_ID")
+		appID = getenv(ctx, "VONAGE_APPLICATION_ID")
 	}
 	cfg := config{PrivateKeyPath: f.keyPath}
 	if cfg.PrivateKeyPath == "" {
-		cfg.PrivateKeyPath = os.Getenv("VONAGE_PRIVATE_KEY_PATH")
-		cfg.PrivateKey = os.Getenv("VONAGE_PRIVATE_KEY")
+		cfg.PrivateKeyPath = getenv(ctx, "VONAGE_PRIVATE_KEY_PATH")
+		cfg.PrivateKey = getenv(ctx, "VONAGE_PRIVATE_KEY")
 	}
 	if cfg.PrivateKeyPath == "" && cfg.PrivateKey == "" {
 		if required {
@@ -66,7 +66,7 @@ Client SDK ACL unless --acl is given); without, an admin token.`,
   sdkauth jwt inspect "$TOKEN"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			appID, key, err := kf.resolve(true)
+			appID, key, err := kf.resolve(cmd.Context(), true)
 			if err != nil {
 				return err
 			}

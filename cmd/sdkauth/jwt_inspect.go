@@ -30,7 +30,7 @@ func jwtInspectCmd() *cobra.Command {
 				}
 				tok = string(b)
 			}
-			appID, key, err := kf.resolve(false)
+			appID, key, err := kf.resolve(cmd.Context(), false)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestJWTCommandMintsAndInspects(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", "correct horse battery")
 
@@ -58,6 +59,7 @@ func TestJWTCommandMintsAndInspects(t *testing.T) {
 }
 
 func TestJWTInspectSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	// An expired token minted 48 h ago with a 1 h lifetime, by our own key.
 	out, err := s.run("jwt", "--sub", "new-user", "--ttl", "3600")

@@ -102,7 +102,7 @@ func keysListCmd() *cobra.Command {
 		Short: "List the stored signing keys and their states",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(os.LookupEnv, need{database: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true})
 			if err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ Needs DATABASE_URL, SDKAUTH_KEY_ENCRYPTION_KEY, VONAGE_APPLICATION_ID,
 VONAGE_API_KEY and VONAGE_API_SECRET.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(os.LookupEnv, need{database: true, key: true, vonageAPI: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true, key: true, vonageAPI: true})
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -19,19 +21,13 @@ var withVonageAPI = map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRE
 // sealedKeys returns the stored private halves by kid.
 func sealedKeys(t *testing.T, s *stack) map[string][]byte {
 	t.Helper()
-	rows, err := s.App.pool.Query(context.Background(), "SELECT id, private_key FROM signing_keys")
+	rows, err := db.New(s.App.pool).ListSealedKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
 	out := map[string][]byte{}
-	for rows.Next() {
-		var id string
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = b
+	for _, r := range rows {
+		out[r.ID] = r.PrivateKey
 	}
 	return out
 }
@@ -39,15 +35,13 @@ func sealedKeys(t *testing.T, s *stack) map[string][]byte {
 // TestStartupRefusesAKeyTheApplicationDoesNotHave is acceptance 1 through
 // newApp, the path `serve` takes.
 func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, withVonageAPI) // the right key: it starts
 	if r := s.do(http.MethodGet, "/readyz", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("readyz %d", r.Status)
 	}
-	wrong, err := keys.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	wrong := testkit.Key(t, 1)
 	appKID, wrongKID := keys.Thumbprint(&s.Key.PublicKey), keys.Thumbprint(&wrong.PublicKey)
 
 	// A first start with a key the application does not have stores
@@ -55,7 +49,7 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 	cfg := s.App.cfg
 	cfg.DatabaseURL = dbtest.NewURL(t)
 	cfg.PrivateKey = string(keys.EncodePrivateKeyPEM(wrong))
-	_, err = newApp(ctx, cfg, slog.New(slog.DiscardHandler))
+	_, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), appKID) || !strings.Contains(err.Error(), wrongKID) {
 		t.Fatalf("start-up with the wrong key: %v", err)
 	}
@@ -78,6 +72,7 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 }
 
 func TestStartupNeedsTheRightEncryptionKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
 	before := sealedKeys(t, s)
@@ -121,11 +116,9 @@ func TestStartupNeedsTheRightEncryptionKey(t *testing.T) {
 // TestStoredKeyIsAuthoritative: once a key is stored, a different key in
 // the environment is reported, not used.
 func TestStoredKeyIsAuthoritative(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
-	other, err := keys.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := testkit.Key(t, 1)
 	path := filepath.Join(t.TempDir(), "other.key")
 	if err := os.WriteFile(path, keys.EncodePrivateKeyPEM(other), 0o600); err != nil {
 		t.Fatal(err)

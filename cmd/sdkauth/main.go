@@ -51,7 +51,7 @@ func serveCmd() *cobra.Command {
 		Short: "Run the HTTP API (the schema must be current: see migrate)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(os.LookupEnv, need{database: true, key: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true, key: true})
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +11,7 @@ import (
 func migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Manage the database schema"}
 	open := func(cmd *cobra.Command) (*db.Migrator, func(), error) {
-		cfg, err := loadConfig(os.LookupEnv, need{database: true})
+		cfg, err := loadConfig(envOf(cmd.Context()), need{database: true})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -18,6 +18,7 @@ import (
 // credentials in both authentication styles with a scope, and every error as
 // the library reports it (*oauth2.RetrieveError).
 func TestGoOAuth2Library(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("oauth-user", "correct horse battery")
 	id, secret := s.newClient("admin,tokens:admin")
@@ -100,6 +101,7 @@ func TestGoOAuth2Library(t *testing.T) {
 // (interop/oauth.test.mjs), built on oauth4webapi, the strictest OAuth client
 // in wide use.
 func TestOpenIDClientLibrary(t *testing.T) {
+	t.Parallel()
 	nodetest.Install(t, "../../interop")
 	s := newStack(t, nil)
 	s.signup("oauth-user", "correct horse battery")

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // setFaults installs faults through the emulator's HTTP control endpoint,
@@ -65,10 +67,14 @@ func (s *stack) signupDuringOutage(n int) []map[string]any {
 func (s *stack) convergesAfterOutage(bodies []map[string]any, within time.Duration) {
 	t := s.t
 	t.Helper()
-	// A user reaches Vonage a moment before its job commits locally: wait
-	// for both, or a refresh can still find the user pending.
-	waitFor(t, within, "every user to reach Vonage and the outbox to empty", func() bool {
-		return len(s.Em.Users(s.AppID)) >= len(bodies) && s.count("provisioning_jobs") == 0
+	// A user is stored at the emulator a moment before its 201 is counted
+	// (the count is taken as the answer is written, after the store), and
+	// a moment before its job commits here. A test that waited only for the
+	// users could count 19 creates for 20 names, or find a user pending:
+	// wait for all three.
+	testkit.WaitFor(t, within, "every user to reach Vonage, its create to be counted and the outbox to empty", func() bool {
+		return len(s.Em.Users(s.AppID)) >= len(bodies) && s.Em.Stats()["POST /v1/users 201"] >= len(bodies) &&
+			s.count("provisioning_jobs") == 0
 	})
 	names := map[string]int{}
 	for _, u := range s.Em.Users(s.AppID) {
@@ -98,6 +104,7 @@ func (s *stack) convergesAfterOutage(bodies []map[string]any, within time.Durati
 }
 
 func TestSignupsDuringAnOutageAreProvisionedAfterIt(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
 	bodies := s.signupDuringOutage(20)
@@ -106,10 +113,22 @@ func TestSignupsDuringAnOutageAreProvisionedAfterIt(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 429, "retry_after": 2}`)
 	bodies := s.signupDuringOutage(20)
-	time.Sleep(3 * time.Second) // let retries meet the 429 again
+	testkit.WaitFor(t, 30*time.Second, "a retry to meet the 429 again", func() bool {
+		seen := map[string]bool{}
+		for _, r := range s.EmLog.Requests(http.MethodPost, "/v1/users") {
+			if r.Status == http.StatusTooManyRequests {
+				if seen[r.Name] {
+					return true
+				}
+				seen[r.Name] = true
+			}
+		}
+		return false
+	})
 	s.clearFaults()
 	s.convergesAfterOutage(bodies, 30*time.Second)
 
@@ -136,6 +155,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestProfileUpdateAndDeleteDuringAnOutageConverge(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	a := s.signup("new-user-a", goodPassword)
 	b := s.signup("new-user-b", goodPassword)
@@ -146,16 +166,16 @@ func TestProfileUpdateAndDeleteDuringAnOutageConverge(t *testing.T) {
 	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"`+goodPassword+`"}`), bearer(b)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete during the outage: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 10*time.Second, "both jobs to fail at least once", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "both jobs to fail at least once", func() bool {
 		st := s.Em.Stats()
 		return st["PATCH /v1/users/{id} 503"] > 0 && st["DELETE /v1/users/{id} 500"] > 0
 	})
 	s.clearFaults()
-	waitFor(t, 30*time.Second, "the update and the deletion to reach Vonage", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the update and the deletion to reach Vonage", func() bool {
 		u := s.Em.Users(s.AppID)
 		return len(u) == 1 && u[0].Name == "new-user-a" && u[0].DisplayName == "A New User"
 	})
-	waitFor(t, 5*time.Second, "the outbox to empty", func() bool { return s.count("provisioning_jobs") == 0 })
+	testkit.WaitFor(t, 5*time.Second, "the outbox to empty", func() bool { return s.count("provisioning_jobs") == 0 })
 	if got := s.Em.Stats(); got["PATCH /v1/users/{id} 200"] != 1 || got["DELETE /v1/users/{id} 204"] != 1 {
 		t.Fatalf("stats %v", got)
 	}

@@ -13,6 +13,7 @@ import (
 // 400 naming the field with the reason, never the password, and nothing is
 // written; a passphrase of ordinary words is accepted by all three.
 func TestGuessablePasswordsAreRefusedEverywhereOneIsSet(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	me := s.signup("new-user", goodPassword)

@@ -44,6 +44,7 @@ func firstInvalid(t *testing.T, r response) (code, name string) {
 
 // TestReadOnlyPolicy is acceptance 4.
 func TestReadOnlyPolicy(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", admin); r.Status != http.StatusCreated {
@@ -111,6 +112,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 }
 
 func TestPolicyAdminAPI(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
 	cases := []struct {
@@ -161,6 +163,7 @@ func TestPolicyAdminAPI(t *testing.T) {
 // TestDefaultPolicyAppliesToNewUsers: SDKAUTH_DEFAULT_POLICY must name a
 // policy, and new users get it.
 func TestDefaultPolicyAppliesToNewUsers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	cfg := s.App.cfg
 	cfg.DefaultPolicy = "read-only"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -29,9 +30,10 @@ func (s *stack) vonageAdmin() *vonage.Client {
 // the report.
 func (s *stack) reconcile(args ...string) users.Report {
 	s.t.Helper()
-	s.t.Setenv("VONAGE_API_URL", s.EmURL)
-	s.t.Setenv("SDKAUTH_KEY_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(s.App.cfg.KeyEncryptionKey))
-	out, err := s.run(append([]string{"users", "reconcile", "-o", "json"}, args...)...)
+	out, err := s.runWith(map[string]string{
+		"VONAGE_API_URL":             s.EmURL,
+		"SDKAUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(s.App.cfg.KeyEncryptionKey),
+	}, append([]string{"users", "reconcile", "-o", "json"}, args...)...)
 	if err != nil {
 		s.t.Fatalf("reconcile: %v\n%s", err, out)
 	}
@@ -52,6 +54,7 @@ func driftByName(rep users.Report) map[string]users.Drift {
 }
 
 func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
 	a := s.signup("new-user-a", goodPassword)
@@ -73,7 +76,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	if _, err := admin.CreateUser(ctx, foreign); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.App.pool.Exec(ctx, "DELETE FROM users WHERE id = $1", userID(c)); err != nil {
+	if err := db.New(s.App.pool).DeleteUser(ctx, uuid.MustParse(userID(c))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -132,6 +135,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 }
 
 func TestReconcileRepairsFieldsNamesAndLinks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
 	a := s.signup("new-user-a", goodPassword)

@@ -17,6 +17,7 @@ import (
 // without consuming the refresh token. With no grace window, a consumed
 // token would come back as refresh_token_reused.
 func TestRefreshUnderStoredPolicy(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.adminAuth("admin")); r.Status != http.StatusCreated {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", goodPassword)
 	r0 := body["refresh_token"].(string)
@@ -49,6 +51,7 @@ func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 }
 
 func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "1s"})
 	body := s.signup("new-user", goodPassword)
 	r0 := body["refresh_token"].(string)
@@ -61,7 +64,7 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 	if again := s.refresh(r0); again.Status != http.StatusOK {
 		t.Fatalf("within the grace window: %d %s", again.Status, again.Body)
 	}
-	time.Sleep(2 * time.Second)
+	s.age(body, 2) // past the 1 s grace window
 	reused := s.refresh(r0)
 	p := reused.JSON(t)
 	if reused.Status != http.StatusBadRequest || p["code"] != "refresh_token_reused" || p["error"] != "invalid_grant" {
@@ -80,6 +83,7 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 }
 
 func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", goodPassword)
 	a := s.mustLogin("new-user", goodPassword)
@@ -106,7 +110,7 @@ func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 		t.Fatalf("global logout without a bearer: %d %s", r.Status, r.Body)
 	}
 
-	time.Sleep(1100 * time.Millisecond) // access tokens have whole-second iat
+	testkit.NextSecond(t) // access tokens have whole-second iat
 	if r := s.postJSON("/v1/logout", map[string]string{"scope": "global"}, bearer(c)...); r.Status != http.StatusNoContent {
 		t.Fatalf("global logout: %d %s", r.Status, r.Body)
 	}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,15 +27,24 @@ type signingKeys struct {
 // reloadForUnknownKey returns the Verifier's Unknown hook: a token signed
 // with a key this replica does not know may come from a rotation whose
 // notification has not arrived yet, so the keys are read again, at most once
-// a second (anyone may send a token naming a made-up kid).
+// a second (anyone may send a token naming a made-up kid). Callers take
+// turns: one that waited while another reloaded finds the new key then,
+// rather than being refused for the second's limit.
 func (k *signingKeys) reloadForUnknownKey() func(kid string) bool {
-	var last atomic.Int64
-	return func(string) bool {
-		now := time.Now().UnixNano()
-		prev := last.Load()
-		if now-prev < int64(time.Second) || !last.CompareAndSwap(prev, now) {
+	var mu sync.Mutex
+	var last time.Time
+	return func(kid string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, pub := range k.ring.VerifyKeys() {
+			if keys.Thumbprint(pub) == kid {
+				return true
+			}
+		}
+		if time.Since(last) < time.Second {
 			return false
 		}
+		last = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		changed, err := k.store.Load(ctx, k.ring)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -46,6 +47,7 @@ func keysOf(m map[string]any) []string {
 }
 
 func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", "correct horse battery")
 
@@ -111,6 +113,7 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 }
 
 func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", "correct horse battery")
 	// A token narrowed to conversations is refused on users: 403.
@@ -126,10 +129,7 @@ func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
 		t.Fatalf("outside the ACL: %d %s", got.Status, got.Body)
 	}
 
-	other, err := keys.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := testkit.Key(t, 1)
 	acl := keys.DefaultACL()
 	mint := func(k *rsa.PrivateKey, now time.Time, ttl time.Duration) string {
 		m := &keys.Minter{ApplicationID: s.AppID, Signer: keys.NewGoSigner(k), Now: func() time.Time { return now }}
@@ -165,6 +165,7 @@ func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
 }
 
 func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("taken-name", "correct horse battery")
 	users, sessions := s.count("users"), s.count("sessions")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -24,7 +25,7 @@ import (
 //	go test -run '^$' -bench BenchmarkLoginStorm -benchtime 3x ./cmd/sdkauth/
 func BenchmarkLoginStorm(b *testing.B) {
 	bin := buildBinaries(b)
-	key := testKey(b)
+	key := testkit.Key(b, 0)
 	emURL, appID := startEmulatorProcess(b, bin, key)
 	p := startProcess(b, bin.sdkauth, []string{"serve"}, map[string]string{
 		"DATABASE_URL":               dbtest.NewURL(b),

@@ -15,6 +15,7 @@ import (
 // kind of input to every route: each answer is 400 naming the field, before
 // any SQL runs (so never a 500), and an oversized body is 413.
 func TestEveryRouteRefusesNULAndInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	id, secret := s.newClient("admin,tokens:admin,tokens:user")
 	admin := []string{"Authorization", basic(id, secret)}

@@ -17,6 +17,7 @@ import (
 // member. Each is refused with 401, and nothing changes. Each case has its
 // own user, so one wrongly accepted deletion cannot hide another case.
 func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	kid := keys.Thumbprint(&s.Key.PublicKey)
 	token := func(username, headerExtra, claimsExtra string) string {

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // withoutRequestID drops the per-request id so two problem bodies compare.
@@ -18,6 +17,7 @@ func withoutRequestID(t testing.TB, r response) string {
 }
 
 func TestPasswordGrant(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	first := s.signup("new-user", "correct horse battery")
 
@@ -54,6 +54,7 @@ func TestPasswordGrant(t *testing.T) {
 }
 
 func TestTokenEndpointRefusesBadRequests(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", "correct horse battery")
 	sessions := s.count("sessions")
@@ -99,6 +100,7 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 }
 
 func TestRefreshGrantRotates(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
 	first := s.signup("new-user", "correct horse battery")
 	r0 := first["refresh_token"].(string)
@@ -115,7 +117,7 @@ func TestRefreshGrantRotates(t *testing.T) {
 	if e := s.emulatorDo(http.MethodGet, "/v1/users", got["access_token"].(string)); e.Status != http.StatusOK {
 		t.Fatalf("the refreshed token is refused by the emulator: %d %s", e.Status, e.Body)
 	}
-	time.Sleep(1100 * time.Millisecond) // past the (zero) grace window, at second resolution
+	s.age(first, 1) // past the (zero) grace window
 	old := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r0}})
 	if old.Status != http.StatusBadRequest || old.JSON(t)["error"] != "invalid_grant" {
 		t.Fatalf("the spent refresh token still works: %d %s", old.Status, old.Body)
@@ -126,6 +128,7 @@ func TestRefreshGrantRotates(t *testing.T) {
 }
 
 func TestMeRefusesBadBearers(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	body := s.signup("new-user", "correct horse battery")
 	tok := body["access_token"].(string)
@@ -143,6 +146,7 @@ func TestMeRefusesBadBearers(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	if r := s.do(http.MethodGet, "/healthz", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("healthz %d", r.Status)
@@ -167,6 +171,7 @@ func TestProbes(t *testing.T) {
 }
 
 func TestMetricsCountWhatHappens(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, nil)
 	s.signup("new-user", "correct horse battery")
 	s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
@@ -194,6 +199,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 }
 
 func TestUnknownRefreshTokensDrawOnThePerIPBudget(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
 	body := s.signup("new-user", "correct horse battery")
 	var last response

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/google/uuid"
@@ -48,7 +47,7 @@ kinds to a person.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output must be text or json")
 			}
-			cfg, err := loadConfig(os.LookupEnv, need{database: true, key: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true, key: true})
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from one goroutine and read from
@@ -81,7 +82,7 @@ func startDev(t *testing.T) devRun {
 			}
 		}
 	})
-	waitFor(t, 30*time.Second, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
+	testkit.WaitFor(t, 30*time.Second, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
 	d.printed = out.String()
 	if m := regexp.MustCompile(`sdkauth is running at (\S+)`).FindStringSubmatch(d.printed); m != nil {
 		d.sdkauth = m[1]
@@ -158,6 +159,7 @@ func TestDevWalkthroughRunsAsPrinted(t *testing.T) {
 // every sdkauth command the README shows in a shell block one of the
 // walkthrough's, so that each is run as printed.
 func TestREADMEShowsTheWalkthroughAsPrinted(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +232,7 @@ func TestDevExitsZeroOnCtrlC(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitFor(t, time.Minute, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
+	testkit.WaitFor(t, time.Minute, "the walkthrough", func() bool { return strings.Contains(out.String(), "Ctrl-C stops everything.") })
 	if _, err := os.Stat(envFile); err != nil {
 		t.Fatalf("dev wrote no environment file: %v", err)
 	}

@@ -48,6 +48,7 @@ func writeFile(t *testing.T, content string) string {
 }
 
 func TestRunServesAndShutsDown(t *testing.T) {
+	t.Parallel()
 	faults := writeFile(t, `[{"path":"/v1/users","method":"GET","status":503,"retry_after":3,"count":1}]`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -111,6 +112,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 }
 
 func TestRunRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cases := map[string][]string{
 		"unknown flag":     {"--nope"},
@@ -133,6 +135,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 }
 
 func TestLoadFaultsAcceptsSingleObject(t *testing.T) {
+	t.Parallel()
 	faults, err := loadFaults(writeFile(t, `{"status":0,"delay_ms":50}`))
 	if err != nil || len(faults) != 1 || faults[0].DelayMS != 50 {
 		t.Fatalf("loadFaults = %+v, %v", faults, err)

@@ -106,6 +106,8 @@ func createTemplate(ctx context.Context) error {
 	return err
 }
 
+// exec runs DDL that names a database (CREATE and DROP DATABASE), which
+// sqlc cannot express.
 func exec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
@@ -130,4 +132,23 @@ func randomSuffix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Count returns the number of rows in table, one of those db.RowCounts
+// counts ("users", "sessions", "provisioning_jobs",
+// "pending_jobs", "console_sessions").
+func Count(t testing.TB, pool *pgxpool.Pool, table string) int {
+	t.Helper()
+	c, err := db.New(pool).RowCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, ok := map[string]int64{
+		"users": c.Users, "sessions": c.Sessions,
+		"provisioning_jobs": c.ProvisioningJobs, "pending_jobs": c.PendingJobs, "console_sessions": c.ConsoleSessions,
+	}[table]
+	if !ok {
+		t.Fatalf("dbtest.Count: RowCounts does not count %q", table)
+	}
+	return int(n)
 }
