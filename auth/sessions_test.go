@@ -40,7 +40,7 @@ func TestRefreshRotates(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)
-	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Client{IP: "127.0.0.1"})
+	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Origin{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
-	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Origin{})
 	r1, err := s.Refresh(ctx, r0, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestRefreshPendingDoesNotConsume(t *testing.T) {
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
 	id := newUser(t, pool, false)
-	r0, _ := s.Start(ctx, id, auth.Client{})
+	r0, _ := s.Start(ctx, id, auth.Origin{})
 	if _, err := s.Refresh(ctx, r0, nil); sdkauth.ErrorCode(err) != sdkauth.CodeProvisioningPending {
 		t.Fatalf("pending: got %v", err)
 	}
@@ -99,7 +99,7 @@ func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)
-	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	r0, _ := s.Start(ctx, newUser(t, pool, true), auth.Origin{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 20 {

@@ -88,11 +88,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	acc := newAccounts(cfg, pool, client, hasher, log)
 	metrics.WatchProvisioning(acc.prov.Stats)
 	clients := auth.NewClients(pool, acc.throttle, acc.audit)
-	h := api.NewRouter(api.Deps{
-		Pool:     pool,
+	tokens := &users.Tokens{
 		Users:    acc.users,
-		Clients:  clients,
-		Audit:    acc.audit,
 		Sessions: acc.sessions,
 		Policies: policies,
 		Minter:   minter,
@@ -101,9 +98,19 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			Keys:          sk.ring.VerifyKeys,
 			Unknown:       sk.reloadForUnknownKey(),
 		},
+		Audit:    acc.audit,
+		AdminTTL: cfg.TokenTTL,
+	}
+	h := api.NewRouter(api.Deps{
+		Ping:           pool.Ping,
+		Users:          acc.users,
+		Tokens:         tokens,
+		Clients:        clients,
+		Audit:          acc.audit,
+		Sessions:       acc.sessions,
+		Policies:       policies,
 		PublicKeys:     sk.ring.PublicKeys,
 		Logger:         log,
-		AdminTokenTTL:  cfg.TokenTTL,
 		TrustedProxies: cfg.TrustedProxies,
 		Outage:         db.Outage,
 		Metrics:        metrics,
@@ -115,7 +122,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			UserSessions: acc.sessions,
 			Policies:     policies,
 			Audit:        acc.audit,
-			Tokens:       users.Tokens{Policies: policies, Minter: minter, Audit: acc.audit},
+			Tokens:       tokens,
 			Provisioner:  acc.prov,
 			Keys:         consoleKeys{cfg: cfg, keys: sk, audit: acc.audit},
 			Outage:       db.Outage,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 )
@@ -166,7 +167,7 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 		TrustedProxies:   e.proxies("SDKAUTH_TRUSTED_PROXIES"),
 		Signer:           e.str("SDKAUTH_SIGNER", keys.SignerAuto),
 		KeyEncryptionKey: e.encryptionKey("SDKAUTH_KEY_ENCRYPTION_KEY"),
-		DefaultPolicy:    e.str("SDKAUTH_DEFAULT_POLICY", "client-sdk"),
+		DefaultPolicy:    e.str("SDKAUTH_DEFAULT_POLICY", auth.ClientSDK),
 		KeyPoll:          e.duration("SDKAUTH_KEY_POLL", keys.DefaultPoll, 100*time.Millisecond, time.Hour),
 
 		ProvisioningMaxAttempts: int(e.uint32("SDKAUTH_PROVISIONING_MAX_ATTEMPTS", users.DefaultMaxAttempts, 1, 1000)),
