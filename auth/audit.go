@@ -41,6 +41,8 @@ const (
 	EventClientAuthFailed    = "client_auth_failed"
 	// A failed provisioning job put back in line (admin API or reconcile).
 	EventProvisioningJobRetried = "provisioning_job_retried"
+	// A signing key rotation, by `sdkauth keys rotate` or the console.
+	EventKeyRotated = "key_rotated"
 )
 
 // Reasons a password check failed, as stored in audit_log.reason. The

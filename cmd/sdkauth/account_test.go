@@ -101,7 +101,7 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 	// Stand in for SDKAUTH_TOKEN_MAX_TTL passing: the reservation ends.
-	if _, err := s.App.pool.Exec(context.Background(), "UPDATE username_reservations SET reserved_until = now()"); err != nil {
+	if _, err := s.App.Pool.Exec(context.Background(), "UPDATE username_reservations SET reserved_until = now()"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // the new user is created a second later than the old token's iat

@@ -45,7 +45,7 @@ func userID(body map[string]any) string { return body["user"].(map[string]any)["
 func (s *stack) liveSessions(userID string) int {
 	s.t.Helper()
 	var n int
-	err := s.App.pool.QueryRow(context.Background(),
+	err := s.App.Pool.QueryRow(context.Background(),
 		"SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", userID).Scan(&n)
 	if err != nil {
 		s.t.Fatal(err)
@@ -62,7 +62,7 @@ type auditEvent struct {
 // not empty) as the only event kept.
 func (s *stack) audit(event string) []auditEvent {
 	s.t.Helper()
-	rows, err := s.App.pool.Query(context.Background(), `
+	rows, err := s.App.Pool.Query(context.Background(), `
 		SELECT event, COALESCE(user_id::text, ''), username, ip, user_agent, reason, detail
 		FROM audit_log WHERE $1 = '' OR event = $1 ORDER BY id`, event)
 	if err != nil {

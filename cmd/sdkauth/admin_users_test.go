@@ -130,7 +130,7 @@ func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 		t.Fatalf("login with the imported bcrypt password: %d %s", login.Status, login.Body)
 	}
 	var stored string
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT password_hash FROM users WHERE username = 'imported-user'").Scan(&stored); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT password_hash FROM users WHERE username = 'imported-user'").Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(stored, "$argon2id$") {
@@ -218,7 +218,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 	waitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 
 	// Every admin action is in the audit log with the acting client.
-	rows, err := s.App.pool.Query(context.Background(), "SELECT event, actor FROM audit_log WHERE actor LIKE 'client:%' ORDER BY id")
+	rows, err := s.App.Pool.Query(context.Background(), "SELECT event, actor FROM audit_log WHERE actor LIKE 'client:%' ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 		t.Fatalf("admin audit events %v, want %v", events, want)
 	}
 	var cli int
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE actor = 'cli' AND event = 'client_created'").Scan(&cli); err != nil || cli != 1 {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE actor = 'cli' AND event = 'client_created'").Scan(&cli); err != nil || cli != 1 {
 		t.Fatalf("client creation by the CLI is not audited: %d %v", cli, err)
 	}
 }

@@ -82,7 +82,7 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 	}
 	// No column of any row holds a password or a refresh token.
 	var dump string
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT COALESCE(string_agg(audit_log::text, ' '), '') FROM audit_log").Scan(&dump); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT COALESCE(string_agg(audit_log::text, ' '), '') FROM audit_log").Scan(&dump); err != nil {
 		t.Fatal(err)
 	}
 	for _, secret := range secrets {
@@ -98,17 +98,17 @@ func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
 	s.signup("new-user", goodPassword)
-	if _, err := s.App.pool.Exec(ctx, `
+	if _, err := s.App.Pool.Exec(ctx, `
 		INSERT INTO audit_log (at, event)
 		SELECT now() - interval '3 days' + (i * interval '1 second'), 'login_failed'
 		FROM generate_series(1, 2500) AS i`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.accounts.sweepAudit(ctx); err != nil {
+	if err := s.App.Accounts.SweepAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var old int
-	if err := s.App.pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE at < now() - interval '1 day'").Scan(&old); err != nil || old != 0 {
+	if err := s.App.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE at < now() - interval '1 day'").Scan(&old); err != nil || old != 0 {
 		t.Fatalf("%d rows older than the retention left (%v)", old, err)
 	}
 	if got := s.audit("signup"); len(got) != 1 {

@@ -74,7 +74,7 @@ func (c *consoleTab) signIn(id, secret string) int64 {
 func (s *stack) userDisabled(t *testing.T, username string) bool {
 	t.Helper()
 	var disabled bool
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT disabled FROM users WHERE username = $1", username).Scan(&disabled); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT disabled FROM users WHERE username = $1", username).Scan(&disabled); err != nil {
 		t.Fatal(err)
 	}
 	return disabled
@@ -223,7 +223,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// Each action is in the audit log with the acting client, as the admin
 	// API records it; the refused forms left no row.
-	rows, err := s.App.pool.Query(context.Background(), `
+	rows, err := s.App.Pool.Query(context.Background(), `
 		SELECT concat_ws(' ', event, nullif(username, ''), nullif(split_part(detail, ' ', 1), ''))
 		FROM audit_log WHERE actor = $1 AND event NOT IN ('signup', 'users_imported') ORDER BY id`, "client:"+adminID)
 	if err != nil {
@@ -251,7 +251,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the console's audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	var failed int
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE event = 'client_auth_failed' AND detail = $1", adminID).Scan(&failed); err != nil || failed != 1 {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE event = 'client_auth_failed' AND detail = $1", adminID).Scan(&failed); err != nil || failed != 1 {
 		t.Errorf("the wrong secret is not audited as a failed client authentication: %d %v", failed, err)
 	}
 	// The refusals above are pages answered 401 and 403, which Chromium

@@ -45,7 +45,7 @@ func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http
 		s.t.Fatalf("sign-in: %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 	cookie = res.Cookies()[0]
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT csrf_token FROM console_sessions ORDER BY created_at DESC LIMIT 1").Scan(&csrf); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT csrf_token FROM console_sessions ORDER BY created_at DESC LIMIT 1").Scan(&csrf); err != nil {
 		s.t.Fatal(err)
 	}
 	return cookie, csrf
@@ -132,7 +132,7 @@ func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 	}
 	exec := func(sql string) {
 		t.Helper()
-		if _, err := s.App.pool.Exec(context.Background(), sql); err != nil {
+		if _, err := s.App.Pool.Exec(context.Background(), sql); err != nil {
 			t.Fatal(err)
 		}
 	}

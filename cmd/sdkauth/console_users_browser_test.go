@@ -17,7 +17,7 @@ import (
 // user with id, in the order written.
 func (s *stack) actorOf(event, userID string) []string {
 	s.t.Helper()
-	rows, err := s.App.pool.Query(context.Background(), "SELECT actor FROM audit_log WHERE event = $1 AND user_id = $2 ORDER BY id", event, userID)
+	rows, err := s.App.Pool.Query(context.Background(), "SELECT actor FROM audit_log WHERE event = $1 AND user_id = $2 ORDER BY id", event, userID)
 	if err != nil {
 		s.t.Fatal(err)
 	}

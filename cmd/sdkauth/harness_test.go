@@ -88,8 +88,8 @@ func newStack(t testing.TB, env map[string]string) *stack {
 	t.Cleanup(a.Close)
 	// The provisioning worker runs as under serve; it stops (after the
 	// server, before the pool closes) when the test ends.
-	t.Cleanup(a.accounts.runBackground(context.Background(), a.log))
-	srv := httptest.NewServer(a.handler)
+	t.Cleanup(a.Accounts.RunBackground(context.Background(), a.Log))
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return &stack{
 		t: t, URL: srv.URL, DBURL: vars["DATABASE_URL"], Em: em, EmLog: emLog, EmURL: ems.URL, AppID: appID, Key: key, App: a,
@@ -180,7 +180,7 @@ func (s *stack) emulatorDo(method, path, token string) response {
 func (s *stack) count(table string) int {
 	s.t.Helper()
 	var n int
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		s.t.Fatal(err)
 	}
 	return n

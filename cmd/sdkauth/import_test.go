@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/server"
 )
 
 // importResponse is the body of POST /v1/admin/users/import.
@@ -104,7 +105,7 @@ func (s *stack) checkNoDuplicates() {
 		"pending users without a provisioning job":  "SELECT count(*) FROM users u WHERE u.provisioning = 'pending' AND NOT EXISTS (SELECT 1 FROM provisioning_jobs j WHERE j.user_id = u.id)",
 	} {
 		var n int
-		if err := s.App.pool.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		if err := s.App.Pool.QueryRow(context.Background(), query).Scan(&n); err != nil {
 			s.t.Fatal(err)
 		}
 		if n != 0 {
@@ -179,7 +180,7 @@ func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
 func (s *stack) userState(name string) string {
 	s.t.Helper()
 	var state string
-	if err := s.App.pool.QueryRow(context.Background(), "SELECT provisioning FROM users WHERE username = $1", name).Scan(&state); err != nil {
+	if err := s.App.Pool.QueryRow(context.Background(), "SELECT provisioning FROM users WHERE username = $1", name).Scan(&state); err != nil {
 		s.t.Fatal(err)
 	}
 	return state
@@ -412,9 +413,9 @@ func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
 func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
-	srv := newHTTPServer(s.App.handler)
+	srv := server.NewHTTPServer(s.App.Handler)
 	srv.ReadTimeout = time.Nanosecond
-	ts := httptest.NewUnstartedServer(s.App.handler)
+	ts := httptest.NewUnstartedServer(s.App.Handler)
 	ts.Config = srv
 	ts.Start()
 	t.Cleanup(ts.Close)

@@ -81,7 +81,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 			t.Fatalf("failed job %v", j)
 		}
 	}
-	if n, err := s.App.accounts.worker.RunOnce(ctx); err != nil || n != 0 {
+	if n, err := s.App.Accounts.Worker.RunOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("a worker claimed %d jobs (%v)", n, err)
 	}
 	if got := s.Em.Stats()["POST /v1/users 400"]; got != 3 {
@@ -159,7 +159,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 		}
 	}
 	var retried int
-	if err := s.App.pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE event = 'provisioning_job_retried' AND actor = $1",
+	if err := s.App.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_log WHERE event = 'provisioning_job_retried' AND actor = $1",
 		"client:"+clientID).Scan(&retried); err != nil || retried != 3 {
 		t.Fatalf("%d retries audit-logged with the acting client (%v), want 3", retried, err)
 	}

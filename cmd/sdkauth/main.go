@@ -62,7 +62,7 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			return a.serve(cmd.Context(), nil, nil)
+			return a.Serve(cmd.Context(), nil, nil)
 		},
 	}
 }

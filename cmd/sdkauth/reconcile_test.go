@@ -30,7 +30,7 @@ func (s *stack) vonageAdmin() *vonage.Client {
 func (s *stack) reconcile(args ...string) users.Report {
 	s.t.Helper()
 	s.t.Setenv("VONAGE_API_URL", s.EmURL)
-	s.t.Setenv("SDKAUTH_KEY_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(s.App.cfg.KeyEncryptionKey))
+	s.t.Setenv("SDKAUTH_KEY_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString(s.App.Config.KeyEncryptionKey))
 	out, err := s.run(append([]string{"users", "reconcile", "-o", "json"}, args...)...)
 	if err != nil {
 		s.t.Fatalf("reconcile: %v\n%s", err, out)
@@ -73,7 +73,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	if _, err := admin.CreateUser(ctx, foreign); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.App.pool.Exec(ctx, "DELETE FROM users WHERE id = $1", userID(c)); err != nil {
+	if _, err := s.App.Pool.Exec(ctx, "DELETE FROM users WHERE id = $1", userID(c)); err != nil {
 		t.Fatal(err)
 	}
 

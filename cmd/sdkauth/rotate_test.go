@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
 	"github.com/sdkauth/sdkauth/keys"
 )
@@ -22,12 +23,12 @@ import (
 // `serve` wires it: what a second replica behind a load balancer is.
 func (s *stack) replica() *stack {
 	s.t.Helper()
-	a, err := newApp(context.Background(), s.App.cfg, slog.New(slog.DiscardHandler))
+	a, err := newApp(context.Background(), s.App.Config, slog.New(slog.DiscardHandler))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(a.Close)
-	srv := httptest.NewServer(a.handler)
+	srv := httptest.NewServer(a.Handler)
 	s.t.Cleanup(srv.Close)
 	r := *s
 	r.URL, r.App = srv.URL, a
@@ -95,16 +96,16 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	waitFor(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
 
 	var out bytes.Buffer
-	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
+	if err := runKeysRotate(context.Background(), a.App.Config, slog.New(slog.DiscardHandler), &out); err != nil {
 		t.Fatalf("keys rotate: %v", err)
 	}
 	atRotation := done.Load()
 	for _, r := range replicas {
-		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.Keys.Ring.KeyID() != oldKID })
 	}
-	newKID := a.App.keys.ring.KeyID()
-	if b.App.keys.ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
-		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.keys.ring.KeyID(), out.String())
+	newKID := a.App.Keys.Ring.KeyID()
+	if b.App.Keys.Ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
+		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.Keys.Ring.KeyID(), out.String())
 	}
 	waitFor(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
 	stop.Store(true)
@@ -114,7 +115,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	}
 	t.Logf("%d refresh-and-verify rounds, %d of them after the rotation", done.Load(), done.Load()-atRotation)
 	var audited int
-	if err := a.App.pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE event = $1 AND detail LIKE '%new_kid='||$2||'%'", EventKeyRotated, newKID).Scan(&audited); err != nil || audited != 1 {
+	if err := a.App.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE event = $1 AND detail LIKE '%new_kid='||$2||'%'", auth.EventKeyRotated, newKID).Scan(&audited); err != nil || audited != 1 {
 		t.Fatalf("%d audit rows for the rotation: %v", audited, err)
 	}
 
@@ -142,11 +143,11 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 
 	// Once the previous key's tokens have all expired it is no longer
 	// trusted or published; the poll finds that without a notification.
-	if _, err := a.App.pool.Exec(context.Background(), "UPDATE signing_keys SET expires_at = now() WHERE id = $1", oldKID); err != nil {
+	if _, err := a.App.Pool.Exec(context.Background(), "UPDATE signing_keys SET expires_at = now() WHERE id = $1", oldKID); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range replicas {
-		waitFor(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
+		waitFor(t, 3*a.App.Config.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
 			kids, _ := jwksKids(t, r)
 			return len(kids) == 1
 		})
@@ -187,11 +188,11 @@ func TestRotationKeepsVonageReachable(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "sign-ups before the rotation", func() bool { return signups.Load() >= 10 })
 	var out bytes.Buffer
-	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
+	if err := runKeysRotate(context.Background(), a.App.Config, slog.New(slog.DiscardHandler), &out); err != nil {
 		t.Fatalf("keys rotate: %v", err)
 	}
 	for _, r := range replicas {
-		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		waitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.Keys.Ring.KeyID() != oldKID })
 	}
 	switched, atSwitch := time.Now(), signups.Load()
 	waitFor(t, 30*time.Second, "sign-ups after the switch", func() bool { return signups.Load() >= atSwitch+20 || failures.Load() > 0 })
