@@ -177,7 +177,7 @@ func (h *handlers) adminUserToken(c *gin.Context) error {
 			return err
 		}
 	}
-	g, err := tokenRequest{TTL: req.TTL, ACL: req.ACL}.grant()
+	ask, err := tokenRequest{TTL: req.TTL, ACL: req.ACL}.ask()
 	if err != nil {
 		return err
 	}
@@ -185,11 +185,11 @@ func (h *handlers) adminUserToken(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, claims, err := h.tokens().MintOnBehalf(c.Request.Context(), u, g.TTL, g.ACL)
+	out, err := h.Tokens.MintOnBehalf(c.Request.Context(), u, ask)
 	if err != nil {
 		return err
 	}
-	writeToken(c, http.StatusOK, userTokenBody(u, tok, claims))
+	writeToken(c, http.StatusOK, newTokenBody(out))
 	return nil
 }
 

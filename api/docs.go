@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/sdkauth/sdkauth"
 )
 
 // docsFiles is the /docs page: a shell, Redoc's standalone bundle (vendored
@@ -69,4 +71,9 @@ func serveDocs(c *gin.Context) error {
 	h.Set("ETag", a.etag)
 	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(a.body))
 	return nil
+}
+
+// serveOpenAPI serves the contract, openapi.yaml.
+func serveOpenAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/yaml", sdkauth.OpenAPI)
 }

@@ -72,7 +72,7 @@ func FuzzTokenRequest(f *testing.F) {
 			if req, err = readTokenRequest(c); err != nil {
 				return err
 			}
-			_, err = req.grant()
+			_, err = req.ask()
 			return err
 		})
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 )
@@ -23,41 +22,14 @@ func (h *handlers) bearer(c *gin.Context) error {
 	return nil
 }
 
-// authenticate finds the user of the request's bearer access token: a
-// Vonage JWT verified against our keys and application, whose sub names a
-// user that existed when it was issued (a deleted name registered again
-// must not inherit the old user's live tokens) and that has not logged out
-// everywhere or changed password since. Admin tokens (no sub) are refused.
-// It returns CodeInvalidToken, or the database's error.
+// authenticate finds the user of the request's bearer access token
+// (users.Tokens.AuthenticateBearer, with its errors).
 func (h *handlers) authenticate(c *gin.Context) (users.User, keys.Claims, error) {
 	raw, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	if !ok || raw == "" {
-		return users.User{}, keys.Claims{}, errInvalidToken("A bearer access token is required.")
+	if !ok {
+		raw = ""
 	}
-	claims, err := h.Verifier.Verify(strings.TrimSpace(raw))
-	if err != nil {
-		return users.User{}, claims, &sdkauth.Error{Code: sdkauth.CodeInvalidToken, Message: "The access token is not valid.", Err: err}
-	}
-	if claims.Subject == "" {
-		return users.User{}, claims, errInvalidToken("The access token names no user.")
-	}
-	u, err := h.Users.GetByUsername(c.Request.Context(), claims.Subject)
-	if sdkauth.ErrorCode(err) == sdkauth.CodeNotFound {
-		return u, claims, errInvalidToken("The access token's user no longer exists.")
-	}
-	if err != nil {
-		return u, claims, err
-	}
-	// iat has whole seconds; created_at has microseconds, and
-	// TokensValidAfter is already whole seconds.
-	if claims.IssuedAt.Before(u.CreatedAt.Truncate(1e9)) || claims.IssuedAt.Before(u.TokensValidAfter) || u.Disabled {
-		return u, claims, errInvalidToken("The access token is not valid for this user.")
-	}
-	return u, claims, nil
-}
-
-func errInvalidToken(msg string) error {
-	return sdkauth.Errorf(sdkauth.CodeInvalidToken, "%s", msg)
+	return h.Tokens.AuthenticateBearer(c.Request.Context(), raw)
 }
 
 func currentUser(c *gin.Context) users.User { return c.MustGet(ctxUser).(users.User) }
@@ -100,23 +72,11 @@ func (h *handlers) changePassword(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	u, err := h.Users.ChangePassword(ctx, currentUser(c).ID, req.CurrentPassword, req.NewPassword)
+	out, err := h.Tokens.ChangePassword(c.Request.Context(), currentUser(c).ID, req.CurrentPassword, req.NewPassword, originOf(c))
 	if err != nil {
 		return err
 	}
-	refresh, err := h.Sessions.Start(ctx, u.ID, clientOf(c))
-	if err != nil {
-		return err
-	}
-	body := tokenBody{User: newUserBody(u)}
-	if u.Provisioning == users.StateProvisioned {
-		if body, err = h.userToken(c, u, grant{}); err != nil {
-			return err
-		}
-	}
-	body.RefreshToken = refresh
-	writeToken(c, http.StatusOK, body)
+	writeToken(c, http.StatusOK, newTokenBody(out))
 	return nil
 }
 

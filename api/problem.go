@@ -150,3 +150,7 @@ func newProblem(e *sdkauth.Error) problem {
 		InvalidParameters: e.Fields,
 	}
 }
+
+var errInternal = &sdkauth.Error{Code: sdkauth.CodeInternal, Message: "Something went wrong on our side."}
+
+func notFound() error { return sdkauth.Errorf(sdkauth.CodeNotFound, "Nothing here.") }

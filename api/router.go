@@ -1,6 +1,8 @@
 // Package api is sdkauth's HTTP interface: the Gin router, handlers,
-// middleware, request and response types, and problem+json rendering.
-// Handlers stay thin: they decode, call a domain service, and render.
+// middleware, request and response bodies, problem+json rendering (one
+// adapter, handle), metrics and the API docs. Handlers parse a request,
+// call one method of a domain service (users.Tokens for every token), and
+// render; the package knows no database.
 package api
 
 import (
@@ -14,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/auth"
@@ -24,15 +25,15 @@ import (
 
 // Deps is what the router needs from the rest of the service.
 type Deps struct {
-	Pool     *pgxpool.Pool
+	// Ping checks that Postgres answers, for readiness.
+	Ping     func(context.Context) error
 	Users    *users.Service
+	Tokens   *users.Tokens
 	Sessions *auth.Sessions
 	Clients  *auth.Clients
 	// Audit records admin actions; nil records nothing.
 	Audit    *auth.Audit
 	Policies *auth.Policies
-	Minter   *keys.Minter
-	Verifier *keys.Verifier
 	// PublicKeys lists the keys tokens may be signed with, for JWKS.
 	PublicKeys func() []*rsa.PublicKey
 	Logger     *slog.Logger
@@ -40,8 +41,6 @@ type Deps struct {
 	MaxBodyBytes int64
 	// Metrics, when not nil, are kept and served at /metrics.
 	Metrics *Metrics
-	// AdminTokenTTL is how long admin JWTs live unless a request asks otherwise.
-	AdminTokenTTL time.Duration
 	// TrustedProxies are the IPs and CIDRs whose X-Forwarded-For header
 	// names the client (SDKAUTH_TRUSTED_PROXIES); none when empty.
 	TrustedProxies []string
@@ -82,7 +81,7 @@ func NewRouter(d Deps) http.Handler {
 	// has validated them); X-Real-IP never is.
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	_ = r.SetTrustedProxies(d.TrustedProxies)
-	r.Use(requestContext(d.Logger), oauth, recognise(d.Outage), recovery(), limitBody(d.MaxBodyBytes), strictInput(d.MaxBodyBytes), withClient)
+	r.Use(requestContext(d.Logger), oauth, recognise(d.Outage), recovery(), limitBody(d.MaxBodyBytes), strictInput(d.MaxBodyBytes), withOrigin)
 	r.NoRoute(handle(routeNotFound))
 	r.NoMethod(handle(routeNotFound))
 	r.HandleMethodNotAllowed = true
@@ -245,10 +244,10 @@ func (h *handlers) readyz(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{"postgres": "ok", "signing_key": "ok"}
 	status := http.StatusOK
-	if err := h.Pool.Ping(ctx); err != nil {
+	if err := h.Ping(ctx); err != nil {
 		checks["postgres"], status = "unreachable", http.StatusServiceUnavailable
 	}
-	if h.Minter == nil || h.Minter.Signer == nil {
+	if h.Tokens.Minter == nil || h.Tokens.Minter.Signer == nil {
 		checks["signing_key"], status = "missing", http.StatusServiceUnavailable
 	}
 	writeJSON(c, status, "application/json", gin.H{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})

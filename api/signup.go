@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/users"
 )
 
@@ -26,36 +25,23 @@ func (h *handlers) signup(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
-	u, err := h.Users.SignUp(ctx, users.SignUpInput{
+	out, err := h.Tokens.SignUp(c.Request.Context(), users.SignUpInput{
 		Username:    req.Username,
 		Password:    req.Password,
 		DisplayName: req.DisplayName,
 		ImageURL:    req.ImageURL,
-	})
+	}, originOf(c))
 	if err != nil {
 		return err
 	}
-	refresh, err := h.Sessions.Start(ctx, u.ID, clientOf(c))
-	if err != nil {
-		return err
-	}
-	if u.Provisioning != users.StateProvisioned {
-		c.Set(ctxSignupResult, u.Provisioning) // pending, or failed when Vonage refused the user for good
+	body := newTokenBody(out)
+	if out.AccessToken == "" {
+		c.Set(ctxSignupResult, out.User.Provisioning) // pending, or failed when Vonage refused the user for good
 		c.Header("Retry-After", strconv.Itoa(2))
-		writeToken(c, http.StatusAccepted, tokenBody{RefreshToken: refresh, User: newUserBody(u)})
+		writeToken(c, http.StatusAccepted, body)
 		return nil
 	}
-	body, err := h.userToken(c, u, grant{})
-	if err != nil {
-		return err
-	}
-	body.RefreshToken = refresh
 	c.Set(ctxSignupResult, users.StateProvisioned)
 	writeToken(c, http.StatusCreated, body)
 	return nil
-}
-
-func clientOf(c *gin.Context) auth.Client {
-	return auth.Client{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
 }

@@ -41,6 +41,8 @@ const (
 	EventClientAuthFailed    = "client_auth_failed"
 	// A failed provisioning job put back in line (admin API or reconcile).
 	EventProvisioningJobRetried = "provisioning_job_retried"
+	// A signing key rotation, by `sdkauth keys rotate` or the console.
+	EventKeyRotated = "key_rotated"
 )
 
 // Reasons a password check failed, as stored in audit_log.reason. The
@@ -59,7 +61,7 @@ const (
 )
 
 // Event is one audit record. The caller's IP and user agent come from the
-// context (see WithClient). It has no field for a secret, on purpose.
+// context (see WithOrigin). It has no field for a secret, on purpose.
 type Event struct {
 	Type      string
 	UserID    uuid.UUID // uuid.Nil when no user is known
@@ -134,7 +136,7 @@ func (a *Audit) RecordManyTx(ctx context.Context, q *db.Queries, evs []Event) er
 
 // row is ev as stored, with the caller's IP, user agent and actor.
 func (a *Audit) row(ctx context.Context, ev Event) db.InsertAuditEventParams {
-	from := ClientFrom(ctx)
+	from := OriginFrom(ctx)
 	return db.InsertAuditEventParams{
 		Event:     ev.Type,
 		UserID:    optionalID(ev.UserID),

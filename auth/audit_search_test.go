@@ -22,7 +22,7 @@ func TestAuditSearchPagesAndFilters(t *testing.T) {
 	pool := dbtest.New(t)
 	a := auth.NewAudit(pool, slog.New(slog.DiscardHandler))
 	user := uuid.New()
-	admin := auth.WithClient(ctx, auth.Client{IP: "192.0.2.1", Actor: "client:an-admin"})
+	admin := auth.WithOrigin(ctx, auth.Origin{IP: "192.0.2.1", Actor: "client:an-admin"})
 	for i := range 7 {
 		a.Record(admin, auth.Event{Type: auth.EventPolicyChanged, Detail: fmt.Sprintf("n=%d", i)})
 		a.Record(ctx, auth.Event{Type: auth.EventLogout, UserID: user, Detail: fmt.Sprintf("n=%d", i)})

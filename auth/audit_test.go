@@ -30,7 +30,7 @@ func TestConcurrentRecordsAreEachStoredWhenRecordReturns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rctx := auth.WithClient(ctx, auth.Client{IP: "192.0.2.1", Actor: "client:test"})
+			rctx := auth.WithOrigin(ctx, auth.Origin{IP: "192.0.2.1", Actor: "client:test"})
 			a.Record(rctx, auth.Event{Type: auth.EventAdminTokenIssued, Detail: fmt.Sprintf("n=%d", i)})
 			if i%10 == 0 {
 				// Some rows name a user and a session, which are kept.

@@ -102,7 +102,7 @@ func benchSession(b *testing.B, pool *pgxpool.Pool, s *auth.Sessions) string {
 	if _, err := q.MarkUserProvisioned(ctx, db.MarkUserProvisionedParams{ID: u.ID, VonageUserID: &vid}); err != nil {
 		b.Fatal(err)
 	}
-	tok, err := s.Start(ctx, u.ID, auth.Client{IP: "127.0.0.1", UserAgent: "bench"})
+	tok, err := s.Start(ctx, u.ID, auth.Origin{IP: "127.0.0.1", UserAgent: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

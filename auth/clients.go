@@ -178,7 +178,7 @@ func (c *Clients) Authenticate(ctx context.Context, id, secret string) (ServiceC
 	if err := c.throttle.CheckAccount(ctx, account); err != nil {
 		return ServiceClient{}, err
 	}
-	if err := c.throttle.AllowIP(ctx, ClientFrom(ctx).IP); err != nil {
+	if err := c.throttle.AllowIP(ctx, OriginFrom(ctx).IP); err != nil {
 		return ServiceClient{}, err
 	}
 	if err := c.throttle.Failed(ctx, account); err != nil {

@@ -17,12 +17,12 @@ import (
 func TestLogoutEndsOneSessionAndLogoutAllEndsEvery(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	ctx := auth.WithClient(context.Background(), auth.Client{IP: "192.0.2.9", UserAgent: "test-agent"})
+	ctx := auth.WithOrigin(context.Background(), auth.Origin{IP: "192.0.2.9", UserAgent: "test-agent"})
 	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
 	user := newUser(t, pool, true)
-	a, _ := s.Start(ctx, user, auth.Client{})
-	b, _ := s.Start(ctx, user, auth.Client{})
-	c, _ := s.Start(ctx, user, auth.Client{})
+	a, _ := s.Start(ctx, user, auth.Origin{})
+	b, _ := s.Start(ctx, user, auth.Origin{})
+	c, _ := s.Start(ctx, user, auth.Origin{})
 
 	if err := s.Logout(ctx, a); err != nil {
 		t.Fatal(err)
@@ -84,8 +84,8 @@ func TestSessionsEndAfterTheirIdleAndAbsoluteLifetimes(t *testing.T) {
 	idle := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Second, Max: time.Hour, Grace: time.Second}, nil)
 	short := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: 1500 * time.Millisecond, Grace: time.Second}, nil)
 	user := newUser(t, pool, true)
-	a, _ := idle.Start(ctx, user, auth.Client{})
-	b, _ := short.Start(ctx, user, auth.Client{})
+	a, _ := idle.Start(ctx, user, auth.Origin{})
+	b, _ := short.Start(ctx, user, auth.Origin{})
 	// Refreshing keeps the idle session alive but not the one past its maximum.
 	age(t, pool, user, 0.7)
 	ra, err := idle.Refresh(ctx, a, nil)

@@ -1,4 +1,3 @@
-// Package auth holds password hashing, sessions and refresh tokens.
 package auth
 
 import (

@@ -19,7 +19,7 @@ type Policy struct {
 	Name   string
 	ACL    keys.ACL
 	MaxTTL time.Duration
-	// BuiltIn is true for client-sdk, which cannot be changed or deleted.
+	// BuiltIn is true for ClientSDK, which cannot be changed or deleted.
 	BuiltIn bool
 }
 

@@ -85,11 +85,11 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 	t.Parallel()
 	rec := &statements{}
 	pool := tracedPool(t, rec)
-	client := auth.Client{IP: "192.0.2.7", UserAgent: "test-agent", Actor: "client:test"}
-	ctx := auth.WithClient(context.Background(), client)
+	client := auth.Origin{IP: "192.0.2.7", UserAgent: "test-agent", Actor: "client:test"}
+	ctx := auth.WithOrigin(context.Background(), client)
 	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
 	user := newUser(t, pool, true)
-	r0, err := s.Start(ctx, user, auth.Client{})
+	r0, err := s.Start(ctx, user, auth.Origin{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
 			if _, err := q.SetUserPolicy(ctx, db.SetUserPolicyParams{ID: user, Policy: tc.policy}); err != nil {
 				t.Fatal(err)
 			}
-			r0, err := s.Start(ctx, user, auth.Client{})
+			r0, err := s.Start(ctx, user, auth.Origin{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +223,7 @@ func TestConcurrentRefreshOneStatementThenGrace(t *testing.T) {
 	pool := tracedPool(t, rec)
 	ctx := context.Background()
 	s := auth.NewSessions(pool, testSessions, nil)
-	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Origin{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
 	for i := range n {
 		users[i] = newUser(t, pool, true)
 		var err error
-		if tokens[i], err = s.Start(ctx, users[i], auth.Client{}); err != nil {
+		if tokens[i], err = s.Start(ctx, users[i], auth.Origin{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,7 +289,7 @@ func TestConcurrentRefreshesOfManySessionsShareStatements(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			rctx := auth.WithClient(ctx, auth.Client{IP: fmt.Sprintf("192.0.2.%d", i), UserAgent: "agent", Actor: ""})
+			rctx := auth.WithOrigin(ctx, auth.Origin{IP: fmt.Sprintf("192.0.2.%d", i), UserAgent: "agent", Actor: ""})
 			r, err := s.Refresh(rctx, tokens[i], nil)
 			if err != nil {
 				t.Errorf("refresh %d: %v", i, err)
@@ -371,7 +371,7 @@ func TestFailedRefreshGroupIsLoggedAndLeavesTheToken(t *testing.T) {
 	sc := testSessions
 	sc.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	s := auth.NewSessions(pool, sc, nil)
-	tok, err := s.Start(ctx, newUser(t, pool, true), auth.Client{})
+	tok, err := s.Start(ctx, newUser(t, pool, true), auth.Origin{})
 	if err != nil {
 		t.Fatal(err)
 	}

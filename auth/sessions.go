@@ -53,7 +53,7 @@ func NewSessions(pool *pgxpool.Pool, cfg SessionConfig, audit *Audit) *Sessions 
 }
 
 // Start begins a session for userID and returns its first refresh token.
-func (s *Sessions) Start(ctx context.Context, userID uuid.UUID, from Client) (string, error) {
+func (s *Sessions) Start(ctx context.Context, userID uuid.UUID, from Origin) (string, error) {
 	token, hash := newRefreshToken()
 	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
 		id := uuid.New()
@@ -124,7 +124,7 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.
 		// Guessing refresh tokens is hopeless (256 bits), but each guess
 		// costs a lookup, so unknown tokens draw on the caller's per-IP
 		// budget; valid ones never do.
-		if terr := s.cfg.Throttle.AllowIP(ctx, ClientFrom(ctx).IP); terr != nil {
+		if terr := s.cfg.Throttle.AllowIP(ctx, OriginFrom(ctx).IP); terr != nil {
 			return Refreshed{}, terr
 		}
 	}
@@ -143,7 +143,7 @@ var errUnknownToken = errors.New("unknown refresh token")
 func (s *Sessions) rotateFresh(ctx context.Context, hash, nextHash []byte) (Refreshed, error) {
 	// The audit row is the one Audit.RecordTx writes for EventTokenRefreshed
 	// in refreshTx; usernames are short enough not to need its truncation.
-	from := ClientFrom(ctx)
+	from := OriginFrom(ctx)
 	row, err := s.rotator.do(db.RotateFreshRefreshTokenParams{
 		TokenHash:   hash,
 		IdleSeconds: s.cfg.Idle.Seconds(),

@@ -50,7 +50,7 @@ func TestRefreshRotates(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)
-	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Client{IP: "127.0.0.1"})
+	r0, err := s.Start(ctx, newUser(t, pool, true), auth.Origin{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestRefreshReuseAfterGraceRevokesSession(t *testing.T) {
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
 	user := newUser(t, pool, true)
-	r0, _ := s.Start(ctx, user, auth.Client{})
+	r0, _ := s.Start(ctx, user, auth.Origin{})
 	r1, err := s.Refresh(ctx, r0, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestRefreshPendingDoesNotConsume(t *testing.T) {
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
 	id := newUser(t, pool, false)
-	r0, _ := s.Start(ctx, id, auth.Client{})
+	r0, _ := s.Start(ctx, id, auth.Origin{})
 	if _, err := s.Refresh(ctx, r0, nil); sdkauth.ErrorCode(err) != sdkauth.CodeProvisioningPending {
 		t.Fatalf("pending: got %v", err)
 	}
@@ -114,7 +114,7 @@ func TestConcurrentRefreshKeepsOneSession(t *testing.T) {
 	pool := dbtest.New(t)
 	s := auth.NewSessions(pool, testSessions, nil)
 	user := newUser(t, pool, true)
-	r0, _ := s.Start(ctx, user, auth.Client{})
+	r0, _ := s.Start(ctx, user, auth.Origin{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 20 {

@@ -32,7 +32,7 @@ type Deps struct {
 	Policies     *auth.Policies
 	Audit        *auth.Audit
 	// Tokens mints user tokens, as the admin API's token route does.
-	Tokens      users.Tokens
+	Tokens      *users.Tokens
 	Provisioner *users.Provisioner
 	Keys        Keys
 	// Outage recognises an error as a dependency being out of reach and

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/users"
 )
 
 // setPolicy puts a user on another policy, from its next token on, as
@@ -61,9 +62,9 @@ func (c *Console) mintToken(w http.ResponseWriter, r *http.Request, s *auth.Cons
 	if err != nil {
 		return err
 	}
-	tok, claims, err := c.Tokens.MintOnBehalf(r.Context(), u, 0, nil)
+	out, err := c.Tokens.MintOnBehalf(r.Context(), u, users.Ask{})
 	if err != nil {
 		return err
 	}
-	return c.renderUser(w, r, s, userView{User: u, Token: tok, Expires: claims.ExpiresAt}, "A token for "+u.Username+" is minted. Copy it now: it is shown this once.")
+	return c.renderUser(w, r, s, userView{User: u, Token: out.AccessToken, Expires: out.Claims.ExpiresAt}, "A token for "+u.Username+" is minted. Copy it now: it is shown this once.")
 }

@@ -23,7 +23,7 @@ var errWrongPassword = errors.New("the username or password is not correct")
 func (s *Service) checkPassword(ctx context.Context, username, password, failEvent, detail string) (db.User, error) {
 	key := auth.AccountKey(username)
 	ev := auth.Event{Type: failEvent, Username: username, Detail: detail}
-	if err := s.throttle.AllowIP(ctx, auth.ClientFrom(ctx).IP); err != nil {
+	if err := s.throttle.AllowIP(ctx, auth.OriginFrom(ctx).IP); err != nil {
 		ev.Reason = auth.ReasonRateLimitedIP
 		s.audit.Record(ctx, ev)
 		return db.User{}, err

@@ -28,7 +28,7 @@ type ServiceConfig struct {
 	// longest lifetime of a token naming it (SDKAUTH_TOKEN_MAX_TTL).
 	NameReservation time.Duration
 	// DefaultPolicy is the policy of new users (SDKAUTH_DEFAULT_POLICY);
-	// empty means the built-in DefaultPolicy.
+	// empty means the built-in auth.ClientSDK.
 	DefaultPolicy string
 }
 
@@ -48,7 +48,7 @@ type Service struct {
 // NewService returns a Service.
 func NewService(c ServiceConfig) *Service {
 	if c.DefaultPolicy == "" {
-		c.DefaultPolicy = DefaultPolicy
+		c.DefaultPolicy = auth.ClientSDK
 	}
 	return &Service{pool: c.Pool, hasher: c.Hasher, prov: c.Provisioner, throttle: c.Throttle,
 		audit: c.Audit, log: c.Log, reserve: c.NameReservation, policy: c.DefaultPolicy}
@@ -84,7 +84,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (User, error) {
 	if len(fields) > 0 {
 		return User{}, sdkauth.Invalid(fields...)
 	}
-	if err := s.throttle.AllowIP(ctx, auth.ClientFrom(ctx).IP); err != nil {
+	if err := s.throttle.AllowIP(ctx, auth.OriginFrom(ctx).IP); err != nil {
 		return User{}, err
 	}
 	q := db.New(s.pool)

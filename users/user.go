@@ -1,5 +1,3 @@
-// Package users is the user domain: sign-up, authentication, profiles, and
-// keeping each local user in step with its Vonage user (the Provisioner).
 package users
 
 import (
@@ -27,9 +25,6 @@ const (
 
 // States are the provisioning states of a user, as the admin API filters on.
 var States = []string{StatePending, StateProvisioned, StateDeprovisioning, StateFailed}
-
-// DefaultPolicy is the built-in Client SDK policy every user starts on.
-const DefaultPolicy = "client-sdk"
 
 // User is a local user as the rest of the service sees it.
 type User struct {

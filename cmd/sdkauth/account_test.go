@@ -107,7 +107,7 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 	}
 	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
 	// Stand in for SDKAUTH_TOKEN_MAX_TTL passing: the reservation ends.
-	if err := db.New(s.App.pool).EndUsernameReservations(context.Background()); err != nil {
+	if err := db.New(s.App.Pool).EndUsernameReservations(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	testkit.NextSecond(t) // the new user is created a second later than the old token's iat

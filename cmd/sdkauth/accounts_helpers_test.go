@@ -51,7 +51,7 @@ func (s *stack) age(body map[string]any, seconds float64) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := db.New(s.App.pool).AgeUserSessions(context.Background(), db.AgeUserSessionsParams{UserID: id, Seconds: seconds}); err != nil {
+	if err := db.New(s.App.Pool).AgeUserSessions(context.Background(), db.AgeUserSessionsParams{UserID: id, Seconds: seconds}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -63,7 +63,7 @@ func (s *stack) liveSessions(userID string) int {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	n, err := db.New(s.App.pool).CountUnrevokedSessions(context.Background(), id)
+	n, err := db.New(s.App.Pool).CountUnrevokedSessions(context.Background(), id)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ type auditEvent struct {
 // not empty) as the only event kept.
 func (s *stack) audit(event string) []auditEvent {
 	s.t.Helper()
-	rows, err := db.New(s.App.pool).AllAuditEvents(context.Background())
+	rows, err := db.New(s.App.Pool).AllAuditEvents(context.Background())
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/vonage"
 )
@@ -92,7 +93,7 @@ func runAppCreate(ctx context.Context, cfg config, o appCreateOptions, out io.Wr
 	if o.RTCEventURL != "" {
 		rtc["webhooks"] = map[string]any{"event_url": map[string]any{"address": o.RTCEventURL, "http_method": "POST"}}
 	}
-	app, err := applicationsClient(cfg).CreateApplication(ctx, vonage.Application{
+	app, err := server.ApplicationsClient(cfg).CreateApplication(ctx, vonage.Application{
 		Name:         o.Name,
 		Keys:         vonage.ApplicationKeys{PublicKey: string(keys.EncodePublicKeyPEM(&key.PublicKey))},
 		Capabilities: map[string]any{"rtc": rtc},

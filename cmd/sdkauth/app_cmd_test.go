@@ -16,6 +16,7 @@ import (
 	"github.com/sdkauth/sdkauth/db/dbtest"
 	"github.com/sdkauth/sdkauth/emulator"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -46,7 +47,7 @@ func TestAppCreateKeyWorksForServe(t *testing.T) {
 	}
 
 	// The application has the rtc capability and the key's public half.
-	app, err := applicationsClient(cfg).GetApplication(context.Background(), id)
+	app, err := server.ApplicationsClient(cfg).GetApplication(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestAppCreateKeyWorksForServe(t *testing.T) {
 		t.Fatalf("serve with the created application: %v", err)
 	}
 	t.Cleanup(a.Close)
-	srv := httptest.NewServer(a.handler)
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	s := &stack{t: t, URL: srv.URL, Em: em, EmURL: ems.URL, AppID: id, App: a, client: &http.Client{Transport: contracttest.Transport(t, nil)}}
 	tok := s.signup("new-user", "correct horse battery")["access_token"].(string)

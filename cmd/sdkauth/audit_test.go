@@ -85,7 +85,7 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 		}
 	}
 	// No column of any row holds a password or a refresh token.
-	all, err := db.New(s.App.pool).AllAuditEvents(context.Background())
+	all, err := db.New(s.App.Pool).AllAuditEvents(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +104,11 @@ func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
 	s.signup("new-user", goodPassword)
-	q := db.New(s.App.pool)
+	q := db.New(s.App.Pool)
 	if err := q.InsertPastAuditRows(ctx, db.InsertPastAuditRowsParams{AgoSeconds: 3 * 24 * 60 * 60, StepSeconds: 1, Event: "login_failed", N: 2500}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.App.accounts.sweepAudit(ctx); err != nil {
+	if err := s.App.Accounts.SweepAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	all, err := q.AllAuditEvents(ctx)

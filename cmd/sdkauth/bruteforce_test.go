@@ -36,7 +36,7 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 	// The delay's end is stored: move it a minute on, which holds the clock
 	// for this account, so it is still delayed below however slow the
 	// machine is (the delay is a second or two).
-	if err := db.New(s.App.pool).AgeLoginFailures(context.Background(), db.AgeLoginFailuresParams{Key: auth.AccountKey("new-user"), Seconds: -60}); err != nil {
+	if err := db.New(s.App.Pool).AgeLoginFailures(context.Background(), db.AgeLoginFailuresParams{Key: auth.AccountKey("new-user"), Seconds: -60}); err != nil {
 		t.Fatal(err)
 	}
 	unknown, unknownBodies, _ := s.wrongLogins("nobody-here", 30)

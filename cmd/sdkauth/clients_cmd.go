@@ -22,7 +22,7 @@ const cliActor = "cli"
 // cliClients returns the service clients store as the command line uses it:
 // audited, with the command line as the actor.
 func cliClients(ctx context.Context, pool *pgxpool.Pool) (context.Context, *auth.Clients) {
-	ctx = auth.WithClient(ctx, auth.Client{Actor: cliActor})
+	ctx = auth.WithOrigin(ctx, auth.Origin{Actor: cliActor})
 	return ctx, auth.NewClients(pool, nil, auth.NewAudit(pool, slog.Default()))
 }
 

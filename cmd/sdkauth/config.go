@@ -11,50 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 )
 
 // config is sdkauth's configuration, read from the environment (12-factor).
 // Every variable also has a NAME_FILE variant for secrets mounted as files.
-type config struct {
-	DatabaseURL      string
-	Addr             string
-	ApplicationID    string
-	PrivateKeyPath   string
-	PrivateKey       string
-	VonageAPIURL     string
-	VonageAPIKey     string
-	VonageAPISecret  string
-	TokenTTL         time.Duration
-	TokenMaxTTL      time.Duration
-	SessionIdle      time.Duration
-	SessionMax       time.Duration
-	RefreshGrace     time.Duration
-	ProvisionTimeout time.Duration
-	Argon2MemoryKiB  uint32
-	Argon2Iterations uint32
-	LogLevel         string
-	Signer           string // SDKAUTH_SIGNER: auto, openssl or go (keys.SignerFunc)
-	// KeyEncryptionKey (SDKAUTH_KEY_ENCRYPTION_KEY, 32 bytes in base64)
-	// seals the stored private keys.
-	KeyEncryptionKey []byte
-	DefaultPolicy    string        // SDKAUTH_DEFAULT_POLICY: the policy of new users
-	KeyPoll          time.Duration // SDKAUTH_KEY_POLL: how often replicas reload keys besides LISTEN/NOTIFY
-	// LoginRatePerIP (SDKAUTH_LOGIN_RATE_PER_IP) is how many password checks
-	// an IP may make a minute, with a burst of half that; 0 turns it off.
-	LoginRatePerIP int
-	// TrustedProxies (SDKAUTH_TRUSTED_PROXIES, comma-separated IPs or CIDRs)
-	// are the peers whose X-Forwarded-For names the client; none by default.
-	TrustedProxies []string
-
-	// ProvisioningMaxAttempts (SDKAUTH_PROVISIONING_MAX_ATTEMPTS) is how
-	// many attempts a provisioning job gets before it ends as failed.
-	ProvisioningMaxAttempts int
-	// AuditRetention (SDKAUTH_AUDIT_RETENTION) is how long audit_log rows
-	// are kept before the sweeper deletes them.
-	AuditRetention time.Duration
-}
+type config = server.Config
 
 // env reads variables, remembering every problem so that start-up reports
 // them all at once.
@@ -166,7 +131,7 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 		TrustedProxies:   e.proxies("SDKAUTH_TRUSTED_PROXIES"),
 		Signer:           e.str("SDKAUTH_SIGNER", keys.SignerAuto),
 		KeyEncryptionKey: e.encryptionKey("SDKAUTH_KEY_ENCRYPTION_KEY"),
-		DefaultPolicy:    e.str("SDKAUTH_DEFAULT_POLICY", "client-sdk"),
+		DefaultPolicy:    e.str("SDKAUTH_DEFAULT_POLICY", auth.ClientSDK),
 		KeyPoll:          e.duration("SDKAUTH_KEY_POLL", keys.DefaultPoll, 100*time.Millisecond, time.Hour),
 
 		ProvisioningMaxAttempts: int(e.uint32("SDKAUTH_PROVISIONING_MAX_ATTEMPTS", users.DefaultMaxAttempts, 1, 1000)),

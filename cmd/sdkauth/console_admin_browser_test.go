@@ -201,7 +201,7 @@ func TestConsoleKeysInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"})
 	adminID, adminSecret := s.newClient("admin")
-	oldKID := s.App.keys.ring.KeyID()
+	oldKID := s.App.Keys.Ring.KeyID()
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -209,7 +209,7 @@ func TestConsoleKeysInChromium(t *testing.T) {
 	b.Screenshot(t, "console-keys")
 
 	c.expect(c.goTo("rotate", chromedp.Click(chromedp.CSS(`form[action="/console/keys/rotate"] button`))), 200, "The signing key is rotated")
-	newKID := s.App.keys.ring.KeyID()
+	newKID := s.App.Keys.Ring.KeyID()
 	if newKID == oldKID {
 		t.Fatal("the console's rotation did not switch this replica's key")
 	}

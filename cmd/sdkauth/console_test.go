@@ -48,7 +48,7 @@ func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http
 		s.t.Fatalf("sign-in: %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 	cookie = res.Cookies()[0]
-	csrf, err := db.New(s.App.pool).LatestConsoleCSRF(context.Background())
+	csrf, err := db.New(s.App.Pool).LatestConsoleCSRF(context.Background())
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 	// sessions, idle for 30 minutes, gone after 8 hours.
 	age := func(idle, expiry time.Duration) {
 		t.Helper()
-		if err := db.New(s.App.pool).AgeConsoleSessions(context.Background(), db.AgeConsoleSessionsParams{IdleSeconds: idle.Seconds(), ExpirySeconds: expiry.Seconds()}); err != nil {
+		if err := db.New(s.App.Pool).AgeConsoleSessions(context.Background(), db.AgeConsoleSessionsParams{IdleSeconds: idle.Seconds(), ExpirySeconds: expiry.Seconds()}); err != nil {
 			t.Fatal(err)
 		}
 	}

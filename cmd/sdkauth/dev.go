@@ -16,6 +16,7 @@ import (
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/pgtemp"
 	"github.com/sdkauth/sdkauth/emulator"
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -91,7 +92,7 @@ func runDev(ctx context.Context, out io.Writer, envFile string) error {
 	if _, set := os.LookupEnv("VONAGE_API_URL"); !set {
 		// The emulator's application gets the stored key, so that a
 		// database kept from an earlier run still matches.
-		pub, key, err := devActiveKey(ctx, cfg, generatedKEK)
+		pub, key, err := server.DevActiveKey(ctx, cfg, generatedKEK)
 		if err != nil {
 			return err
 		}
@@ -104,7 +105,7 @@ func runDev(ctx context.Context, out io.Writer, envFile string) error {
 	} else if cfg.ApplicationID == "" || (cfg.PrivateKey == "" && cfg.PrivateKeyPath == "") {
 		return errors.New("with VONAGE_API_URL set, dev needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY) for that platform")
 	} else if cfg.PrivateKeyPath == "" {
-		if devKey, err = loadPrivateKey(cfg); err != nil {
+		if devKey, err = server.LoadPrivateKey(cfg); err != nil {
 			return err
 		}
 	}
@@ -118,7 +119,7 @@ func runDev(ctx context.Context, out io.Writer, envFile string) error {
 		return err
 	}
 	defer remove()
-	return a.serve(ctx, ln, func(addr string) {
+	return a.Serve(ctx, ln, func(addr string) {
 		printWalkthrough(out, devBase(addr), cfg.VonageAPIURL, cfg.ApplicationID, envFile)
 	})
 }

@@ -74,8 +74,8 @@ func newStack(t testing.TB, env map[string]string) *stack {
 	t.Cleanup(a.Close)
 	// The provisioning worker runs as under serve; it stops (after the
 	// server, before the pool closes) when the test ends.
-	t.Cleanup(a.accounts.runBackground(context.Background(), a.log))
-	srv := httptest.NewServer(a.handler)
+	t.Cleanup(a.Accounts.RunBackground(context.Background(), a.Log))
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return &stack{
 		t: t, URL: srv.URL, DBURL: vars["DATABASE_URL"], Em: em, EmLog: emLog, EmURL: ems.URL, AppID: appID, Key: key, App: a,
@@ -165,13 +165,13 @@ func (s *stack) emulatorDo(method, path, token string) response {
 // count returns the number of rows in table.
 func (s *stack) count(table string) int {
 	s.t.Helper()
-	return dbtest.Count(s.t, s.App.pool, table)
+	return dbtest.Count(s.t, s.App.Pool, table)
 }
 
 // user returns the stored row of the user named name.
 func (s *stack) user(name string) db.User {
 	s.t.Helper()
-	u, err := db.New(s.App.pool).GetUserByUsername(context.Background(), name)
+	u, err := db.New(s.App.Pool).GetUserByUsername(context.Background(), name)
 	if err != nil {
 		s.t.Fatal(err)
 	}

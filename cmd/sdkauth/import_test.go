@@ -20,6 +20,7 @@ import (
 
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
@@ -101,7 +102,7 @@ func importFile(prefix string, n int, hash string) string {
 // most one provisioning job, and every user still pending has its job.
 func (s *stack) checkNoDuplicates() {
 	s.t.Helper()
-	c, err := db.New(s.App.pool).ImportInvariants(context.Background())
+	c, err := db.New(s.App.Pool).ImportInvariants(context.Background())
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -417,9 +418,9 @@ func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	admin := s.adminAuth("admin")
-	srv := newHTTPServer(s.App.handler)
+	srv := server.NewHTTPServer(s.App.Handler)
 	srv.ReadTimeout = time.Nanosecond
-	ts := httptest.NewUnstartedServer(s.App.handler)
+	ts := httptest.NewUnstartedServer(s.App.Handler)
 	ts.Config = srv
 	ts.Start()
 	t.Cleanup(ts.Close)

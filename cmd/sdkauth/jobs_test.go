@@ -83,7 +83,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 			t.Fatalf("failed job %v", j)
 		}
 	}
-	if n, err := s.App.accounts.worker.RunOnce(ctx); err != nil || n != 0 {
+	if n, err := s.App.Accounts.Worker.RunOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("a worker claimed %d jobs (%v)", n, err)
 	}
 	if got := s.Em.Stats()["POST /v1/users 400"]; got != 3 {

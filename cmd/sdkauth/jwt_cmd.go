@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -47,7 +48,7 @@ func (f *jwtKeyFlags) resolve(ctx context.Context, required bool) (string, *rsa.
 	if required && appID == "" {
 		return "", nil, errors.New("no application id: pass --app-id or set VONAGE_APPLICATION_ID")
 	}
-	key, err := loadPrivateKey(cfg)
+	key, err := server.LoadPrivateKey(cfg)
 	return appID, key, err
 }
 

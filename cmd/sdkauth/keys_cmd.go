@@ -14,17 +14,9 @@ import (
 
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 )
-
-// EventKeyRotated is the audit event of `sdkauth keys rotate`. Operators
-// query on it; never rename it.
-const EventKeyRotated = "key_rotated"
-
-// previousKeyLifetime is how long a demoted key keeps verifying: the
-// longest any token can live (Vonage's 24 h), plus a margin for replicas
-// that sign with the old key until their next poll, and for clock skew.
-const previousKeyLifetime = keys.MaxTTL + 5*time.Minute
 
 func keysCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -167,7 +159,7 @@ func runKeysRotate(ctx context.Context, cfg config, log *slog.Logger, out io.Wri
 		return err
 	}
 	defer pool.Close()
-	store, err := newKeyStore(cfg, pool, slog.New(slog.DiscardHandler))
+	store, err := server.NewKeyStore(cfg, pool, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
@@ -175,7 +167,7 @@ func runKeysRotate(ctx context.Context, cfg config, log *slog.Logger, out io.Wri
 	if _, err := store.Load(ctx, &keys.Ring{}); err != nil {
 		return err
 	}
-	rot, err := rotateSigningKey(ctx, cfg, store, auth.NewAudit(pool, log))
+	rot, err := server.RotateSigningKey(ctx, cfg, store, auth.NewAudit(pool, log))
 	switch {
 	case errors.Is(err, keys.ErrRotationInProgress), errors.Is(err, keys.ErrRotationConflict):
 		return fmt.Errorf("%w; nothing was changed by this run", err)
@@ -188,21 +180,4 @@ func runKeysRotate(ctx context.Context, cfg config, log *slog.Logger, out io.Wri
 	fmt.Fprintf(out, "Active key:   %s (uploaded to application %s)\nPrevious key: %s (sdkauth accepts its tokens until %s; Vonage no longer does)\n",
 		rot.NewKeyID, cfg.ApplicationID, rot.OldKeyID, rot.PreviousExpiresAt.UTC().Format(time.RFC3339))
 	return nil
-}
-
-// rotateSigningKey rotates the application's signing key (keys.Store.Rotate
-// against the Vonage application, the old key verifying for
-// previousKeyLifetime) and records the rotation in the audit log, with the
-// acting client when ctx carries one. `sdkauth keys rotate` and the console
-// both rotate through it. It returns Store.Rotate's errors.
-func rotateSigningKey(ctx context.Context, cfg config, store *keys.Store, audit *auth.Audit) (keys.Rotation, error) {
-	rot, err := store.Rotate(ctx, applicationOf(cfg), previousKeyLifetime)
-	if err != nil {
-		return keys.Rotation{}, err
-	}
-	audit.Record(ctx, auth.Event{
-		Type:   EventKeyRotated,
-		Detail: fmt.Sprintf("application=%s new_kid=%s old_kid=%s resumed=%t", cfg.ApplicationID, rot.NewKeyID, rot.OldKeyID, rot.Resumed),
-	})
-	return rot, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
@@ -21,7 +22,7 @@ var withVonageAPI = map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRE
 // sealedKeys returns the stored private halves by kid.
 func sealedKeys(t *testing.T, s *stack) map[string][]byte {
 	t.Helper()
-	rows, err := db.New(s.App.pool).ListSealedKeys(context.Background())
+	rows, err := db.New(s.App.Pool).ListSealedKeys(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 
 	// A first start with a key the application does not have stores
 	// nothing, so fixing the environment is enough.
-	cfg := s.App.cfg
+	cfg := s.App.Config
 	cfg.DatabaseURL = dbtest.NewURL(t)
 	cfg.PrivateKey = string(keys.EncodePrivateKeyPEM(wrong))
 	_, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler))
@@ -62,10 +63,10 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 
 	// A stored key the application no longer has (rotated elsewhere) is
 	// refused too, naming the key Vonage has.
-	if err := applicationOf(s.App.cfg).SetPublicKeyPEM(ctx, string(keys.EncodePublicKeyPEM(&wrong.PublicKey))); err != nil {
+	if err := server.Application(s.App.Config).SetPublicKeyPEM(ctx, string(keys.EncodePublicKeyPEM(&wrong.PublicKey))); err != nil {
 		t.Fatal(err)
 	}
-	_, err = newApp(ctx, s.App.cfg, slog.New(slog.DiscardHandler))
+	_, err = newApp(ctx, s.App.Config, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "does not match") || !strings.Contains(err.Error(), wrongKID) {
 		t.Fatalf("start-up after the application's key changed: %v", err)
 	}
@@ -77,7 +78,7 @@ func TestStartupNeedsTheRightEncryptionKey(t *testing.T) {
 	s := newStack(t, nil)
 	before := sealedKeys(t, s)
 
-	cfg := s.App.cfg
+	cfg := s.App.Config
 	cfg.KeyEncryptionKey, _ = keys.ParseEncryptionKey(keys.NewEncryptionKey())
 	_, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "SDKAUTH_KEY_ENCRYPTION_KEY does not decrypt the stored signing key") {
@@ -123,7 +124,7 @@ func TestStoredKeyIsAuthoritative(t *testing.T) {
 	if err := os.WriteFile(path, keys.EncodePrivateKeyPEM(other), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := s.App.cfg
+	cfg := s.App.Config
 	cfg.PrivateKey, cfg.PrivateKeyPath = "", path
 	var logs bytes.Buffer
 	a, err := newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
@@ -131,7 +132,7 @@ func TestStoredKeyIsAuthoritative(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if a.keys.ring.KeyID() != keys.Thumbprint(&s.Key.PublicKey) {
+	if a.Keys.Ring.KeyID() != keys.Thumbprint(&s.Key.PublicKey) {
 		t.Fatal("the environment's key replaced the stored one")
 	}
 	if !strings.Contains(logs.String(), "not the stored active key") || !strings.Contains(logs.String(), keys.Thumbprint(&other.PublicKey)) {

@@ -1,6 +1,9 @@
 // Command sdkauth is the sdkauth server and its admin tool: `serve` runs the
-// HTTP API, `dev` runs everything locally with nothing set up by hand, and
-// `migrate` manages the database schema.
+// HTTP API, `dev` runs everything locally with nothing set up by hand,
+// `migrate` manages the database schema, and `keys`, `clients`, `users`,
+// `app` and `jwt` do an operator's chores. It holds the flags, the
+// environment (config.go) and the commands; the service they run is wired
+// in internal/server. Its tests start the service end to end.
 package main
 
 import (
@@ -62,7 +65,7 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			return a.serve(cmd.Context(), nil, nil)
+			return a.Serve(cmd.Context(), nil, nil)
 		},
 	}
 }

@@ -60,7 +60,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 
 	user := s.signup("new-user", "correct horse battery")["user"].(map[string]any)
 	// What PATCH /v1/admin/users/{id} {"policy": …} calls.
-	policies := auth.NewPolicies(s.App.pool, s.App.cfg.TokenTTL, s.App.cfg.TokenMaxTTL, nil)
+	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
 	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(user["id"].(string)), "read-only"); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestPolicyAdminAPI(t *testing.T) {
 	}
 	s.put("/v1/admin/policies/agent", `{"acl":{"paths":{"/*/users/**":{}}},"max_ttl":60}`, "Authorization", admin)
 	user := s.signup("new-user", "correct horse battery")["user"].(map[string]any)
-	policies := auth.NewPolicies(s.App.pool, s.App.cfg.TokenTTL, s.App.cfg.TokenMaxTTL, nil)
+	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
 	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(user["id"].(string)), "agent"); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestPolicyAdminAPI(t *testing.T) {
 func TestDefaultPolicyAppliesToNewUsers(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	cfg := s.App.cfg
+	cfg := s.App.Config
 	cfg.DefaultPolicy = "read-only"
 	if _, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "SDKAUTH_DEFAULT_POLICY") {
 		t.Fatalf("start-up with a default policy that does not exist: %v", err)
@@ -173,7 +173,7 @@ func TestDefaultPolicyAppliesToNewUsers(t *testing.T) {
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.adminAuth("admin")); r.Status != http.StatusCreated {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)
 	}
-	s.App.cfg = cfg
+	s.App.Config = cfg
 	r := s.replica()
 	tok := r.signup("new-user", "correct horse battery")["access_token"].(string)
 	paths := decodeSegment(t, tok, 1)["acl"].(map[string]any)["paths"].(map[string]any)

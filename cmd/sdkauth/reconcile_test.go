@@ -32,7 +32,7 @@ func (s *stack) reconcile(args ...string) users.Report {
 	s.t.Helper()
 	out, err := s.runWith(map[string]string{
 		"VONAGE_API_URL":             s.EmURL,
-		"SDKAUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(s.App.cfg.KeyEncryptionKey),
+		"SDKAUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(s.App.Config.KeyEncryptionKey),
 	}, append([]string{"users", "reconcile", "-o", "json"}, args...)...)
 	if err != nil {
 		s.t.Fatalf("reconcile: %v\n%s", err, out)
@@ -76,7 +76,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	if _, err := admin.CreateUser(ctx, foreign); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.New(s.App.pool).DeleteUser(ctx, uuid.MustParse(userID(c))); err != nil {
+	if err := db.New(s.App.Pool).DeleteUser(ctx, uuid.MustParse(userID(c))); err != nil {
 		t.Fatal(err)
 	}
 

@@ -23,7 +23,7 @@ func TestRefreshUnderStoredPolicy(t *testing.T) {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)
 	}
 	body := s.signup("new-user", "correct horse battery")
-	policies := auth.NewPolicies(s.App.pool, s.App.cfg.TokenTTL, s.App.cfg.TokenMaxTTL, nil)
+	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
 	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(userID(body)), "read-only"); err != nil {
 		t.Fatal(err)
 	}

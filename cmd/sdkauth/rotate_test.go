@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
@@ -24,12 +25,12 @@ import (
 // `serve` wires it: what a second replica behind a load balancer is.
 func (s *stack) replica() *stack {
 	s.t.Helper()
-	a, err := newApp(context.Background(), s.App.cfg, slog.New(slog.DiscardHandler))
+	a, err := newApp(context.Background(), s.App.Config, slog.New(slog.DiscardHandler))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(a.Close)
-	srv := httptest.NewServer(a.handler)
+	srv := httptest.NewServer(a.Handler)
 	s.t.Cleanup(srv.Close)
 	r := *s
 	r.URL, r.App = srv.URL, a
@@ -98,16 +99,16 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	testkit.WaitFor(t, 30*time.Second, "a steady stream", func() bool { return done.Load() >= 20 || failures.Load() > 0 })
 
 	var out bytes.Buffer
-	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
+	if err := runKeysRotate(context.Background(), a.App.Config, slog.New(slog.DiscardHandler), &out); err != nil {
 		t.Fatalf("keys rotate: %v", err)
 	}
 	atRotation := done.Load()
 	for _, r := range replicas {
-		testkit.WaitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		testkit.WaitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.Keys.Ring.KeyID() != oldKID })
 	}
-	newKID := a.App.keys.ring.KeyID()
-	if b.App.keys.ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
-		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.keys.ring.KeyID(), out.String())
+	newKID := a.App.Keys.Ring.KeyID()
+	if b.App.Keys.Ring.KeyID() != newKID || !strings.Contains(out.String(), newKID) || !strings.Contains(out.String(), oldKID) {
+		t.Fatalf("replicas on %s and %s; rotate printed:\n%s", newKID, b.App.Keys.Ring.KeyID(), out.String())
 	}
 	testkit.WaitFor(t, 30*time.Second, "refreshes after the switch", func() bool { return done.Load() >= atRotation+20 || failures.Load() > 0 })
 	stop.Store(true)
@@ -117,7 +118,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	}
 	t.Logf("%d refresh-and-verify rounds, %d of them after the rotation", done.Load(), done.Load()-atRotation)
 	audited := 0
-	for _, e := range a.audit(EventKeyRotated) {
+	for _, e := range a.audit(auth.EventKeyRotated) {
 		if strings.Contains(e.Detail, "new_kid="+newKID) {
 			audited++
 		}
@@ -150,11 +151,11 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 
 	// Once the previous key's tokens have all expired it is no longer
 	// trusted or published; the poll finds that without a notification.
-	if err := db.New(a.App.pool).ExpireSigningKey(context.Background(), db.ExpireSigningKeyParams{ID: oldKID}); err != nil {
+	if err := db.New(a.App.Pool).ExpireSigningKey(context.Background(), db.ExpireSigningKeyParams{ID: oldKID}); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range replicas {
-		testkit.WaitFor(t, 3*a.App.cfg.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
+		testkit.WaitFor(t, 3*a.App.Config.KeyPoll, fmt.Sprintf("replica %d dropping the previous key", i), func() bool {
 			kids, _ := jwksKids(t, r)
 			return len(kids) == 1
 		})
@@ -203,11 +204,11 @@ func TestRotationKeepsVonageReachable(t *testing.T) {
 	}
 	testkit.WaitFor(t, 30*time.Second, "sign-ups before the rotation", func() bool { return signups.Load() >= 10 })
 	var out bytes.Buffer
-	if err := runKeysRotate(context.Background(), a.App.cfg, slog.New(slog.DiscardHandler), &out); err != nil {
+	if err := runKeysRotate(context.Background(), a.App.Config, slog.New(slog.DiscardHandler), &out); err != nil {
 		t.Fatalf("keys rotate: %v", err)
 	}
 	for _, r := range replicas {
-		testkit.WaitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.keys.ring.KeyID() != oldKID })
+		testkit.WaitFor(t, 5*time.Second, "the replica's switch", func() bool { return r.App.Keys.Ring.KeyID() != oldKID })
 	}
 	switched, atSwitch := time.Now(), signups.Load()
 	testkit.WaitFor(t, 30*time.Second, "sign-ups after the switch", func() bool { return signups.Load() >= atSwitch+20 || failures.Load() > 0 })

@@ -19,9 +19,9 @@ func TestEveryRouteRefusesNULAndInvalidUTF8(t *testing.T) {
 	s := newStack(t, nil)
 	id, secret := s.newClient("admin,tokens:admin,tokens:user")
 	admin := []string{"Authorization", basic(id, secret)}
-	engine, ok := s.App.handler.(*gin.Engine)
+	engine, ok := s.App.Handler.(*gin.Engine)
 	if !ok {
-		t.Fatalf("the handler is a %T, not the Gin engine", s.App.handler)
+		t.Fatalf("the handler is a %T, not the Gin engine", s.App.Handler)
 	}
 	param := regexp.MustCompile(`:([a-z_]+)`)
 

@@ -31,7 +31,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			req.Header.Set("Authorization", authorization)
 		}
 		w := httptest.NewRecorder()
-		s.App.handler.ServeHTTP(w, req)
+		s.App.Handler.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {
 			b.Fatalf("%s: %d %s", body, w.Code, w.Body)
 		}

@@ -58,8 +58,8 @@ kinds to a person.`,
 			}
 			defer a.Close()
 			// Retried jobs are audit-logged with the command line as actor.
-			ctx := auth.WithClient(cmd.Context(), auth.Client{Actor: cliActor})
-			rep, err := users.NewReconciler(a.accounts.prov).Run(ctx, fix)
+			ctx := auth.WithOrigin(cmd.Context(), auth.Origin{Actor: cliActor})
+			rep, err := users.NewReconciler(a.Accounts.Provisioner).Run(ctx, fix)
 			if perr := printReconcile(cmd.OutOrStdout(), output, rep, fix); err == nil {
 				err = perr
 			}

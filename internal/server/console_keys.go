@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 // consoleKeys is console.Keys over this replica's signing keys: the
 // console's keys page lists them and rotates as `sdkauth keys rotate` does.
 type consoleKeys struct {
-	cfg   config
-	keys  *signingKeys
+	cfg   Config
+	keys  *SigningKeys
 	audit *auth.Audit
 }
 
 func (k consoleKeys) List(ctx context.Context) ([]keys.StoredKey, error) {
-	return k.keys.store.List(ctx)
+	return k.keys.Store.List(ctx)
 }
 
 // Rotatable reports whether the Vonage API credentials that upload a new
@@ -34,7 +34,7 @@ func (k consoleKeys) Rotate(ctx context.Context) (keys.Rotation, error) {
 	if !k.Rotatable() {
 		return keys.Rotation{}, sdkauth.Errorf(sdkauth.CodeUnavailable, "Rotation needs VONAGE_API_KEY and VONAGE_API_SECRET, to upload the new public key to the application.")
 	}
-	rot, err := rotateSigningKey(ctx, k.cfg, k.keys.store, k.audit)
+	rot, err := RotateSigningKey(ctx, k.cfg, k.keys.Store, k.audit)
 	var mismatch *keys.MismatchError
 	switch {
 	case errors.Is(err, keys.ErrRotationInProgress), errors.Is(err, keys.ErrRotationConflict):
@@ -44,6 +44,6 @@ func (k consoleKeys) Rotate(ctx context.Context) (keys.Rotation, error) {
 	case err != nil:
 		return rot, err
 	}
-	k.keys.store.CatchUp(ctx, k.keys.ring, 3*time.Second)
+	k.keys.Store.CatchUp(ctx, k.keys.Ring, 3*time.Second)
 	return rot, nil
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -12,15 +12,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
-// signingKeys is a replica's key ring and what keeps it current.
-type signingKeys struct {
-	store *keys.Store
-	ring  *keys.Ring
+// SigningKeys is a replica's key ring and what keeps it current.
+type SigningKeys struct {
+	Store *keys.Store
+	Ring  *keys.Ring
 	stop  func()
 }
 
@@ -30,13 +31,13 @@ type signingKeys struct {
 // a second (anyone may send a token naming a made-up kid). Callers take
 // turns: one that waited while another reloaded finds the new key then,
 // rather than being refused for the second's limit.
-func (k *signingKeys) reloadForUnknownKey() func(kid string) bool {
+func (k *SigningKeys) reloadForUnknownKey() func(kid string) bool {
 	var mu sync.Mutex
 	var last time.Time
 	return func(kid string) bool {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, pub := range k.ring.VerifyKeys() {
+		for _, pub := range k.Ring.VerifyKeys() {
 			if keys.Thumbprint(pub) == kid {
 				return true
 			}
@@ -47,7 +48,7 @@ func (k *signingKeys) reloadForUnknownKey() func(kid string) bool {
 		last = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		changed, err := k.store.Load(ctx, k.ring)
+		changed, err := k.Store.Load(ctx, k.Ring)
 		return err == nil && changed
 	}
 }
@@ -57,8 +58,8 @@ func (k *signingKeys) reloadForUnknownKey() func(kid string) bool {
 // encryption key does not open them), checks the active key against the
 // Vonage application when API credentials are set, and starts following
 // rotations. Call stop when done.
-func openSigningKeys(ctx context.Context, cfg config, pool *pgxpool.Pool, log *slog.Logger) (*signingKeys, error) {
-	store, err := newKeyStore(cfg, pool, log)
+func openSigningKeys(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logger) (*SigningKeys, error) {
+	store, err := NewKeyStore(cfg, pool, log)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func openSigningKeys(ctx context.Context, cfg config, pool *pgxpool.Pool, log *s
 		source = "VONAGE_PRIVATE_KEY_PATH"
 	}
 	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
-		if envKey, err = loadPrivateKey(cfg); err != nil {
+		if envKey, err = LoadPrivateKey(cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +100,7 @@ func openSigningKeys(ctx context.Context, cfg config, pool *pgxpool.Pool, log *s
 		return nil, err
 	}
 	if cfg.VonageAPIKey != "" && cfg.VonageAPISecret != "" {
-		if err := store.CheckApplication(ctx, applicationOf(cfg)); err != nil {
+		if err := store.CheckApplication(ctx, Application(cfg)); err != nil {
 			return nil, fmt.Errorf("checking the signing key against Vonage application %s: %w", cfg.ApplicationID, err)
 		}
 		log.Info("signing key matches the Vonage application", "kid", ring.KeyID(), "application_id", cfg.ApplicationID)
@@ -110,18 +111,18 @@ func openSigningKeys(ctx context.Context, cfg config, pool *pgxpool.Pool, log *s
 		defer close(done)
 		store.Watch(watchCtx, ring, keys.WatchOptions{Poll: cfg.KeyPoll, Log: log})
 	}()
-	return &signingKeys{store: store, ring: ring, stop: func() { cancel(); <-done; ring.Close() }}, nil
+	return &SigningKeys{Store: store, Ring: ring, stop: func() { cancel(); <-done; ring.Close() }}, nil
 }
 
 // checkBeforeImport refuses a first start whose environment key is not the
 // application's, before that key is stored: once stored it would be
 // authoritative, and fixing the environment would no longer help.
-func checkBeforeImport(ctx context.Context, cfg config, store *keys.Store, envKey *rsa.PrivateKey, source string) error {
+func checkBeforeImport(ctx context.Context, cfg Config, store *keys.Store, envKey *rsa.PrivateKey, source string) error {
 	list, err := store.List(ctx)
 	if err != nil || len(list) > 0 {
 		return err
 	}
-	remote, err := keys.ApplicationKeyID(ctx, applicationOf(cfg))
+	remote, err := keys.ApplicationKeyID(ctx, Application(cfg))
 	if err != nil {
 		return fmt.Errorf("checking the signing key against Vonage application %s: %w", cfg.ApplicationID, err)
 	}
@@ -132,9 +133,9 @@ func checkBeforeImport(ctx context.Context, cfg config, store *keys.Store, envKe
 	return nil
 }
 
-// newKeyStore returns the key store with the configured encryption key and
+// NewKeyStore returns the key store with the configured encryption key and
 // signer.
-func newKeyStore(cfg config, pool *pgxpool.Pool, log *slog.Logger) (*keys.Store, error) {
+func NewKeyStore(cfg Config, pool *pgxpool.Pool, log *slog.Logger) (*keys.Store, error) {
 	if cfg.KeyEncryptionKey == nil {
 		return nil, errors.New("SDKAUTH_KEY_ENCRYPTION_KEY is required: 32 bytes in base64 (openssl rand -base64 32), the same on every replica")
 	}
@@ -156,17 +157,19 @@ func newKeyStore(cfg config, pool *pgxpool.Pool, log *slog.Logger) (*keys.Store,
 	}), nil
 }
 
-// applicationsClient is the Vonage client for the Applications API, which
+// ApplicationsClient is the Vonage client for the Applications API, which
 // takes the account's API key and secret rather than a JWT.
-func applicationsClient(cfg config) *vonage.Client {
+func ApplicationsClient(cfg Config) *vonage.Client {
 	return vonage.New(cfg.VonageAPIURL, nil,
 		vonage.WithBasicAuth(cfg.VonageAPIKey, cfg.VonageAPISecret),
 		vonage.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 		vonage.WithUserAgent("sdkauth"))
 }
 
-func applicationOf(cfg config) vonageApplication {
-	return vonageApplication{client: applicationsClient(cfg), id: cfg.ApplicationID}
+// Application is the configured Vonage application, as keys.Store
+// rotates and checks it.
+func Application(cfg Config) keys.Application {
+	return vonageApplication{client: ApplicationsClient(cfg), id: cfg.ApplicationID}
 }
 
 // vonageApplication is keys.Application over the Applications API v2.
@@ -192,26 +195,26 @@ func (a vonageApplication) SetPublicKeyPEM(ctx context.Context, pem string) erro
 	return err
 }
 
-// devActiveKey gives `sdkauth dev` its signing key: the stored active key,
+// DevActiveKey gives `sdkauth dev` its signing key: the stored active key,
 // else the environment's, else a generated one, stored as `serve` would
 // store it. It returns the public half, for the emulator's application, and
 // the private half when it is the environment's or generated (nil when an
 // earlier run's stored key is active), for the run's key file.
 // generatedKEK says the encryption key was made up for this run, which
 // explains a failure to open keys an earlier run stored.
-func devActiveKey(ctx context.Context, cfg config, generatedKEK bool) (*rsa.PublicKey, *rsa.PrivateKey, error) {
+func DevActiveKey(ctx context.Context, cfg Config, generatedKEK bool) (*rsa.PublicKey, *rsa.PrivateKey, error) {
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer pool.Close()
-	store, err := newKeyStore(cfg, pool, slog.New(slog.DiscardHandler))
+	store, err := NewKeyStore(cfg, pool, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}
 	var key *rsa.PrivateKey
 	if cfg.PrivateKey != "" || cfg.PrivateKeyPath != "" {
-		if key, err = loadPrivateKey(cfg); err != nil {
+		if key, err = LoadPrivateKey(cfg); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -236,4 +239,26 @@ func devActiveKey(ctx context.Context, cfg config, generatedKEK bool) (*rsa.Publ
 		key = nil // a key stored by an earlier run is active, not this one
 	}
 	return ring.Public(), key, nil
+}
+
+// previousKeyLifetime is how long a demoted key keeps verifying: the
+// longest any token can live (Vonage's 24 h), plus a margin for replicas
+// that sign with the old key until their next poll, and for clock skew.
+const previousKeyLifetime = keys.MaxTTL + 5*time.Minute
+
+// RotateSigningKey rotates the application's signing key (keys.Store.Rotate
+// against the Vonage application, the old key verifying for
+// previousKeyLifetime) and records the rotation in the audit log, with the
+// acting client when ctx carries one. `sdkauth keys rotate` and the console
+// both rotate through it. It returns Store.Rotate's errors.
+func RotateSigningKey(ctx context.Context, cfg Config, store *keys.Store, audit *auth.Audit) (keys.Rotation, error) {
+	rot, err := store.Rotate(ctx, Application(cfg), previousKeyLifetime)
+	if err != nil {
+		return keys.Rotation{}, err
+	}
+	audit.Record(ctx, auth.Event{
+		Type:   auth.EventKeyRotated,
+		Detail: fmt.Sprintf("application=%s new_kid=%s old_kid=%s resumed=%t", cfg.ApplicationID, rot.NewKeyID, rot.OldKeyID, rot.Resumed),
+	})
+	return rot, nil
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/auth"
-	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 )
@@ -38,7 +36,7 @@ func (h *handlers) token(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	g, err := req.grant()
+	ask, err := req.ask()
 	if err != nil {
 		return err
 	}
@@ -53,13 +51,21 @@ func (h *handlers) token(c *gin.Context) error {
 			Fields:  []sdkauth.FieldError{{Name: "scope", Reason: "is not accepted with this grant; use acl"}},
 		}
 	}
+	ctx := c.Request.Context()
+	var out users.Issued
 	switch req.GrantType {
 	case "password":
-		return h.passwordGrant(c, req, g)
+		if err := required(field{"username", req.Username}, field{"password", req.Password}); err != nil {
+			return err
+		}
+		out, err = h.Tokens.Password(ctx, req.Username, req.Password, ask, originOf(c))
 	case "refresh_token":
-		return h.refreshGrant(c, req, g)
+		if err := required(field{"refresh_token", req.RefreshToken}); err != nil {
+			return err
+		}
+		out, err = h.Tokens.Refresh(ctx, req.RefreshToken, ask)
 	case "client_credentials":
-		return h.clientCredentialsGrant(c, req, g, client)
+		out, err = h.Tokens.ClientCredentials(ctx, client, req.Scope, ask)
 	case "":
 		return sdkauth.Invalid(sdkauth.FieldError{Name: "grant_type", Reason: "is required"})
 	default:
@@ -69,67 +75,10 @@ func (h *handlers) token(c *gin.Context) error {
 			Fields:  []sdkauth.FieldError{{Name: "grant_type", Reason: "must be password, refresh_token or client_credentials"}},
 		}
 	}
-}
-
-func (h *handlers) passwordGrant(c *gin.Context, req tokenRequest, g grant) error {
-	if err := required(map[string]string{"username": req.Username, "password": req.Password}); err != nil {
-		return err
-	}
-	ctx := c.Request.Context()
-	u, err := h.Users.Authenticate(ctx, req.Username, req.Password)
 	if err != nil {
 		return err
 	}
-	body, err := h.userToken(c, u, g)
-	if err != nil {
-		return err
-	}
-	if body.RefreshToken, err = h.Sessions.Start(ctx, u.ID, clientOf(c)); err != nil {
-		return err
-	}
-	writeToken(c, http.StatusOK, body)
-	return nil
-}
-
-func (h *handlers) refreshGrant(c *gin.Context, req tokenRequest, g grant) error {
-	if err := required(map[string]string{"refresh_token": req.RefreshToken}); err != nil {
-		return err
-	}
-	var acl keys.ACL
-	var ttl time.Duration
-	grantUnder := func(row db.Policy) error {
-		pol, err := h.Policies.FromRow(row)
-		if err != nil {
-			return err
-		}
-		acl, ttl, err = h.Policies.Grant(pol, g.TTL, g.ACL)
-		return err
-	}
-	// A ttl or acl may be refused, so such a request is checked against the
-	// user's policy before the token rotates, and a refusal leaves the
-	// refresh token usable. Without them nothing can be refused (the policy
-	// exists by foreign key, and Grant caps the default ttl at the policy's
-	// maximum), so the grant is worked out afterwards and Refresh may rotate
-	// in a single statement.
-	var authorize func(db.User, db.Policy) error
-	if g.TTL != 0 || g.ACL != nil {
-		authorize = func(_ db.User, pol db.Policy) error { return grantUnder(pol) }
-	}
-	r, err := h.Sessions.Refresh(c.Request.Context(), req.RefreshToken, authorize)
-	if err != nil {
-		return err
-	}
-	if authorize == nil {
-		if err := grantUnder(r.Policy); err != nil {
-			return err
-		}
-	}
-	body, err := h.mintUserToken(users.FromRow(r.User), acl, ttl)
-	if err != nil {
-		return err
-	}
-	body.RefreshToken = r.RefreshToken
-	writeToken(c, http.StatusOK, body)
+	writeToken(c, http.StatusOK, newTokenBody(out))
 	return nil
 }
 
@@ -157,49 +106,6 @@ func (h *handlers) tokenClient(c *gin.Context, req tokenRequest) (*auth.ServiceC
 		return nil, err
 	}
 	return &cl, nil
-}
-
-// clientCredentialsGrant mints an admin JWT (no sub; an acl only when one
-// is asked for) for a service client with the tokens:admin scope. A scope
-// may name any of the client's own scopes; the response lists those
-// granted (all of them when none is asked for). There is no refresh token:
-// the client authenticates again.
-func (h *handlers) clientCredentialsGrant(c *gin.Context, req tokenRequest, g grant, cl *auth.ServiceClient) error {
-	if cl == nil {
-		return auth.ErrInvalidClient()
-	}
-	if !cl.Has(auth.ScopeTokensAdmin) {
-		return sdkauth.Errorf(sdkauth.CodeUnauthorizedClient, "This client lacks the %q scope.", auth.ScopeTokensAdmin)
-	}
-	granted := cl.Scopes
-	if req.Scope != "" {
-		granted = strings.Fields(req.Scope)
-		for _, s := range granted {
-			if !cl.Has(s) {
-				return &sdkauth.Error{
-					Code:    sdkauth.CodeInvalidScope,
-					Message: fmt.Sprintf("This client does not hold the scope %q.", s),
-					Fields:  []sdkauth.FieldError{{Name: "scope", Reason: fmt.Sprintf("%q is not one of the client's scopes", s)}},
-				}
-			}
-		}
-	}
-	ttl := g.TTL
-	if ttl == 0 {
-		ttl = h.AdminTokenTTL
-	}
-	tok, claims, err := h.Minter.AdminToken(ttl, g.ACL)
-	if err != nil {
-		return err
-	}
-	actAs(c, *cl)
-	if err := h.Audit.Require(c.Request.Context(), auth.Event{Type: auth.EventAdminTokenIssued, Detail: "jti=" + claims.ID}); err != nil {
-		return err
-	}
-	body := bearerBody(tok, claims)
-	body.Scope = strings.Join(granted, " ")
-	writeToken(c, http.StatusOK, body)
-	return nil
 }
 
 // readTokenRequest decodes a JSON or form body. In a form, acl is a JSON
@@ -237,9 +143,9 @@ func readTokenRequest(c *gin.Context) (tokenRequest, error) {
 	return req, nil
 }
 
-// grant checks the optional ttl and acl of a request.
-func (r tokenRequest) grant() (grant, error) {
-	var g grant
+// ask checks the optional ttl and acl of a request.
+func (r tokenRequest) ask() (users.Ask, error) {
+	var g users.Ask
 	if r.TTL != nil {
 		if *r.TTL < int64(keys.MinTTL/time.Second) || *r.TTL > int64(keys.MaxTTL/time.Second) {
 			return g, sdkauth.Invalid(sdkauth.FieldError{Name: "ttl", Reason: "must be between 30 and 86400 seconds"})
@@ -260,12 +166,15 @@ func (r tokenRequest) grant() (grant, error) {
 	return g, nil
 }
 
-// required returns a validation error naming every empty field.
-func required(fields map[string]string) error {
+// field is a request field's name and value.
+type field struct{ name, value string }
+
+// required returns a validation error naming every empty one of fields.
+func required(fields ...field) error {
 	var bad []sdkauth.FieldError
-	for _, name := range []string{"username", "password", "refresh_token"} {
-		if v, ok := fields[name]; ok && v == "" {
-			bad = append(bad, sdkauth.FieldError{Name: name, Reason: "is required"})
+	for _, f := range fields {
+		if f.value == "" {
+			bad = append(bad, sdkauth.FieldError{Name: f.name, Reason: "is required"})
 		}
 	}
 	if len(bad) > 0 {

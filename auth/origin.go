@@ -2,9 +2,9 @@ package auth
 
 import "context"
 
-// Client describes where a request came from, for session records and the
-// audit log.
-type Client struct {
+// Origin is where a request came from, for session records, throttling and
+// the audit log.
+type Origin struct {
 	IP        string
 	UserAgent string
 	// Actor is the service client behind an admin request
@@ -12,26 +12,26 @@ type Client struct {
 	Actor string
 }
 
-type clientKey struct{}
+type originKey struct{}
 
-// WithClient returns ctx carrying c, so that domain code deep in a request
+// WithOrigin returns ctx carrying o, so that domain code deep in a request
 // (throttling, auditing) knows the caller without every signature naming it.
-func WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, clientKey{}, c)
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
 }
 
-// ClientFrom returns the Client that WithClient stored in ctx, or the zero
-// Client (a command-line caller, say).
-func ClientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey{}).(Client)
-	return c
+// OriginFrom returns the Origin that WithOrigin stored in ctx, or the zero
+// Origin (a command-line caller, say).
+func OriginFrom(ctx context.Context) Origin {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	return o
 }
 
 // ActingAs returns ctx with the service client clientID as the actor
 // ("client:<client_id>") of every audit row written under it: an admin API
 // request or a console session acts as the client that authenticated it.
 func ActingAs(ctx context.Context, clientID string) context.Context {
-	from := ClientFrom(ctx)
+	from := OriginFrom(ctx)
 	from.Actor = "client:" + clientID
-	return WithClient(ctx, from)
+	return WithOrigin(ctx, from)
 }

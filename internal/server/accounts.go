@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -14,21 +14,21 @@ import (
 	"github.com/sdkauth/sdkauth/vonage"
 )
 
-// accounts is the wiring of everything about end users: sign-up and login
+// Accounts is the wiring of everything about end users: sign-up and login
 // with their throttle and audit log, sessions, and provisioning to Vonage
 // with its background worker.
-type accounts struct {
-	audit    *auth.Audit
-	throttle *auth.Throttle
-	sessions *auth.Sessions
-	prov     *users.Provisioner
-	users    *users.Service
-	worker   *users.Worker
+type Accounts struct {
+	Audit       *auth.Audit
+	Throttle    *auth.Throttle
+	Sessions    *auth.Sessions
+	Provisioner *users.Provisioner
+	Users       *users.Service
+	Worker      *users.Worker
 	// auditRetention is how long audit rows are kept (SDKAUTH_AUDIT_RETENTION).
 	auditRetention time.Duration
 }
 
-func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *auth.Hasher, log *slog.Logger) *accounts {
+func newAccounts(cfg Config, pool *pgxpool.Pool, client *vonage.Client, hasher *auth.Hasher, log *slog.Logger) *Accounts {
 	audit := auth.NewAudit(pool, log)
 	throttle := auth.NewThrottle(pool, auth.DefaultThrottle(cfg.LoginRatePerIP))
 	prov := users.NewProvisioner(users.ProvisionerConfig{
@@ -39,12 +39,12 @@ func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 		Log:         log,
 		Audit:       audit,
 	})
-	return &accounts{
-		audit:    audit,
-		throttle: throttle,
-		sessions: auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace, Throttle: throttle, Log: log}, audit),
-		prov:     prov,
-		users: users.NewService(users.ServiceConfig{
+	return &Accounts{
+		Audit:       audit,
+		Throttle:    throttle,
+		Sessions:    auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace, Throttle: throttle, Log: log}, audit),
+		Provisioner: prov,
+		Users: users.NewService(users.ServiceConfig{
 			Pool:        pool,
 			Hasher:      hasher,
 			Provisioner: prov,
@@ -57,7 +57,7 @@ func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 			NameReservation: max(cfg.TokenMaxTTL, keys.MaxTTL),
 			DefaultPolicy:   cfg.DefaultPolicy,
 		}),
-		worker:         users.NewWorker(prov, users.WorkerConfig{}),
+		Worker:         users.NewWorker(prov, users.WorkerConfig{}),
 		auditRetention: cfg.AuditRetention,
 	}
 }
@@ -66,12 +66,12 @@ func newAccounts(cfg config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 // reservations and audit rows are deleted.
 const sweepEvery = time.Minute
 
-// runBackground starts the provisioning worker and the sweeper; the
+// RunBackground starts the provisioning worker and the sweeper; the
 // returned stop cancels them and waits until the jobs in hand have finished.
-func (a *accounts) runBackground(ctx context.Context, log *slog.Logger) (stop func()) {
+func (a *Accounts) RunBackground(ctx context.Context, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { a.worker.Run(ctx) })
+	wg.Go(func() { a.Worker.Run(ctx) })
 	wg.Go(func() {
 		t := time.NewTicker(sweepEvery)
 		defer t.Stop()
@@ -81,7 +81,7 @@ func (a *accounts) runBackground(ctx context.Context, log *slog.Logger) (stop fu
 				return
 			case <-t.C:
 			}
-			for _, sweep := range []func(context.Context) error{a.throttle.Sweep, a.sessions.Sweep, a.users.Sweep, a.sweepAudit} {
+			for _, sweep := range []func(context.Context) error{a.Throttle.Sweep, a.Sessions.Sweep, a.Users.Sweep, a.SweepAudit} {
 				if err := sweep(ctx); err != nil && ctx.Err() == nil {
 					log.WarnContext(ctx, "sweeping expired rows", "err", err)
 				}
@@ -94,9 +94,9 @@ func (a *accounts) runBackground(ctx context.Context, log *slog.Logger) (stop fu
 	}
 }
 
-// sweepAudit deletes the audit rows older than the retention, a bounded
+// SweepAudit deletes the audit rows older than the retention, a bounded
 // number of small batches at a time.
-func (a *accounts) sweepAudit(ctx context.Context) error {
-	_, err := a.audit.Sweep(ctx, auth.Retention{Keep: a.auditRetention})
+func (a *Accounts) SweepAudit(ctx context.Context) error {
+	_, err := a.Audit.Sweep(ctx, auth.Retention{Keep: a.auditRetention})
 	return err
 }
