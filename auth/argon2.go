@@ -93,6 +93,13 @@ var linkedArgon2 = sync.OnceValue(func() bool {
 	return ok
 })
 
+// HashesInArenas reports whether password hashes are computed in each
+// slot's kept memory; false means x/crypto's internals no longer match this
+// file and every hash allocates its memory through argon2.IDKey (correct,
+// but with the garbage collection and page faults described above), which
+// start-up logs as a warning.
+func HashesInArenas() bool { return linkedArgon2() }
+
 // argon2Arena is one hashing slot's memory, allocated on first use and
 // kept for the life of the Hasher.
 type argon2Arena struct {

@@ -136,3 +136,14 @@ func TestHasherSlotsConcurrent(t *testing.T) {
 		busy.release(a)
 	}
 }
+
+// TestHashesInArenasWithThePinnedCrypto fails when an upgrade of
+// golang.org/x/crypto changes the argon2 internals auth/argon2.go reaches:
+// hashing would still be correct (it falls back to argon2.IDKey), but the
+// fallback's cost should be a decision, not a surprise.
+func TestHashesInArenasWithThePinnedCrypto(t *testing.T) {
+	t.Parallel()
+	if !HashesInArenas() {
+		t.Fatal("x/crypto's argon2 internals differ from auth/argon2.go's declarations: hashing falls back to argon2.IDKey")
+	}
+}

@@ -90,6 +90,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		SaltLen:     16,
 		KeyLen:      32,
 	}, 2*time.Second)
+	if !auth.HashesInArenas() {
+		log.Warn("argon2id: golang.org/x/crypto/argon2's internals differ from what auth/argon2.go expects; each password hash allocates its own memory (argon2.IDKey)")
+	}
 	acc := newAccounts(cfg, pool, client, hasher, log)
 	metrics.WatchProvisioning(acc.Provisioner.Stats)
 	clients := auth.NewClients(pool, acc.Throttle, acc.Audit)
