@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		SaltLen:     16,
 		KeyLen:      32,
 	}, 2*time.Second)
-	acc := newAccounts(cfg, pool, client, hasher, log)
+	acc := newAccounts(cfg, pool, client, hasher, policies, log)
 	metrics.WatchProvisioning(acc.Provisioner.Stats)
 	clients := auth.NewClients(pool, acc.Throttle, acc.Audit)
 	tokens := &users.Tokens{
