@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
+
 	"github.com/sdkauth/sdkauth/db"
 )
 
@@ -13,25 +15,25 @@ const goodPassword = "correct horse battery"
 
 // login asks for the password grant.
 func (s *stack) login(username, password string, header ...string) response {
-	s.t.Helper()
+	s.T.Helper()
 	form := url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}}
-	return s.do(http.MethodPost, "/v1/token", "application/x-www-form-urlencoded", stringsReader(form.Encode()), header...)
+	return s.Do(http.MethodPost, "/v1/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), header...)
 }
 
 // mustLogin logs in and returns the token response.
 func (s *stack) mustLogin(username, password string) map[string]any {
-	s.t.Helper()
+	s.T.Helper()
 	r := s.login(username, password)
 	if r.Status != http.StatusOK {
-		s.t.Fatalf("login: %d %s", r.Status, r.Body)
+		s.T.Fatalf("login: %d %s", r.Status, r.Body)
 	}
-	return r.JSON(s.t)
+	return r.JSON(s.T)
 }
 
 // refresh asks for the refresh_token grant.
 func (s *stack) refresh(token string) response {
-	s.t.Helper()
-	return s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}})
+	s.T.Helper()
+	return s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}})
 }
 
 // bearer returns the Authorization header pair for an access token.
@@ -46,26 +48,26 @@ func userID(body map[string]any) string { return body["user"].(map[string]any)["
 // or token response body is seconds into the past: the clock the session
 // rules read (Postgres's now()) moves on that much for them.
 func (s *stack) age(body map[string]any, seconds float64) {
-	s.t.Helper()
+	s.T.Helper()
 	id, err := uuid.Parse(userID(body))
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	if err := db.New(s.App.Pool).AgeUserSessions(context.Background(), db.AgeUserSessionsParams{UserID: id, Seconds: seconds}); err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 }
 
 // liveSessions counts the sessions of a user that are not revoked.
 func (s *stack) liveSessions(userID string) int {
-	s.t.Helper()
+	s.T.Helper()
 	id, err := uuid.Parse(userID)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	n, err := db.New(s.App.Pool).CountUnrevokedSessions(context.Background(), id)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	return int(n)
 }
@@ -78,10 +80,10 @@ type auditEvent struct {
 // audit returns the audit rows in the order written, with event (when
 // not empty) as the only event kept.
 func (s *stack) audit(event string) []auditEvent {
-	s.t.Helper()
+	s.T.Helper()
 	rows, err := db.New(s.App.Pool).AllAuditEvents(context.Background())
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	var out []auditEvent
 	for _, r := range rows {

@@ -17,7 +17,7 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 	ua := []string{"User-Agent", "audit-test/1.0"}
 	post := func(path string, body string, header ...string) response {
 		t.Helper()
-		return s.do(http.MethodPost, path, "application/json", stringsReader(body), append(header, ua...)...)
+		return s.Do(http.MethodPost, path, "application/json", strings.NewReader(body), append(header, ua...)...)
 	}
 	r := post("/v1/signup", `{"username":"new-user","password":"correct horse battery"}`)
 	if r.Status != http.StatusCreated {
@@ -36,14 +36,14 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 	s.age(signup, 1)                                                             // past the (zero) grace window
 	post("/v1/token", `{"grant_type":"refresh_token","refresh_token":"`+r0+`"}`) // reuse
 	post("/v1/logout", `{"refresh_token":"`+signup["refresh_token"].(string)+`"}`)
-	if r := s.do(http.MethodPatch, "/v1/me", "application/json", stringsReader(`{"display_name":"A New User"}`), append(bearer(signup), ua...)...); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodPatch, "/v1/me", "application/json", strings.NewReader(`{"display_name":"A New User"}`), append(bearer(signup), ua...)...); r.Status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
 	changed := post("/v1/me/password", `{"current_password":"correct horse battery","new_password":"a brand new secret"}`, bearer(signup)...).JSON(t)
 	secrets = append(secrets, changed["refresh_token"].(string))
 	post("/v1/logout", `{"scope":"global"}`, bearer(changed)...)
 	fresh := s.mustLogin("new-user", "a brand new secret")
-	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"a brand new secret"}`), append(bearer(fresh), ua...)...); r.Status != http.StatusNoContent {
+	if r := s.Do(http.MethodDelete, "/v1/me", "application/json", strings.NewReader(`{"password":"a brand new secret"}`), append(bearer(fresh), ua...)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 
@@ -103,7 +103,7 @@ func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", goodPassword)
 	q := db.New(s.App.Pool)
 	if err := q.InsertPastAuditRows(ctx, db.InsertPastAuditRowsParams{AgoSeconds: 3 * 24 * 60 * 60, StepSeconds: 1, Event: "login_failed", N: 2500}); err != nil {
 		t.Fatal(err)

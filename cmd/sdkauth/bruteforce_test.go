@@ -15,13 +15,13 @@ import (
 // attempts makes n wrong-password logins for username and returns the
 // answers, without their request ids.
 func (s *stack) wrongLogins(username string, n int) ([]int, []string, []string) {
-	s.t.Helper()
+	s.T.Helper()
 	var statuses []int
 	var bodies, retry []string
 	for range n {
 		r := s.login(username, "not the password")
 		statuses = append(statuses, r.Status)
-		bodies = append(bodies, withoutRequestID(s.t, r))
+		bodies = append(bodies, withoutRequestID(s.T, r))
 		retry = append(retry, r.Header.Get("Retry-After"))
 	}
 	return statuses, bodies, retry
@@ -31,7 +31,7 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 	t.Parallel()
 	// The per-IP limit is off, so only the per-account delay is at work.
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", goodPassword)
 	known, knownBodies, retry := s.wrongLogins("new-user", 30)
 	// The delay's end is stored: move it a minute on, which holds the clock
 	// for this account, so it is still delayed below however slow the
@@ -84,7 +84,7 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 func TestTheAccountDelayEnds(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", goodPassword)
 	statuses, _, retry := s.wrongLogins("new-user", 6)
 	if statuses[4] != http.StatusBadRequest || statuses[5] != http.StatusTooManyRequests || retry[5] != "1" {
 		t.Fatalf("statuses %v, Retry-After %q: want a 1 s delay after the fifth failure", statuses, retry[5])
@@ -108,7 +108,7 @@ func TestPerIPLimitAndTrustedProxies(t *testing.T) {
 	t.Parallel()
 	// 6 a minute: a burst of 3, then one every 10 s.
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6", "SDKAUTH_TRUSTED_PROXIES": "127.0.0.1/32"})
-	body := s.signup("new-user", goodPassword) // a sign-up counts too
+	body := s.Signup("new-user", goodPassword) // a sign-up counts too
 	xff := func(ip string) []string { return []string{"X-Forwarded-For", ip} }
 	for i, user := range []string{"new-user", "nobody-1"} {
 		if r := s.login(user, "not the password", xff("127.0.0.1")...); r.Status != http.StatusBadRequest {

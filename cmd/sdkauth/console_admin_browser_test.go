@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sdkauth/sdkauth/internal/browsertest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/users"
 )
@@ -49,8 +50,8 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
-	admin := basic(adminID, adminSecret)
-	userID := userID(s.signup("new-user", "correct horse battery"))
+	admin := servertest.Basic(adminID, adminSecret)
+	userID := userID(s.Signup("new-user", "correct horse battery"))
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -79,7 +80,7 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 		t.Errorf("the refused ACL is not kept and marked: %q", got)
 	}
 	b.Screenshot(t, "console-policy-invalid")
-	if r := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":3600`) {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":3600`) {
 		t.Errorf("a refused edit changed the policy: %s", r.Body)
 	}
 
@@ -87,13 +88,13 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	c.setField("max_ttl", "600")
 	c.expect(c.goTo("a valid edit", chromedp.Click(chromedp.CSS(`form[action="/console/policies/read-only"] button`))), 200, "The policy is saved", "/*/conversations/**")
 	b.Screenshot(t, "console-policy")
-	if r := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":600`) || !strings.Contains(string(r.Body), `"/*/conversations/**":{"methods":["GET"]}`) {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":600`) || !strings.Contains(string(r.Body), `"/*/conversations/**":{"methods":["GET"]}`) {
 		t.Errorf("the edit is not stored: %s", r.Body)
 	}
 
 	// In use, the policy stays, and the page says why.
 	setPolicy := func(name string) {
-		if r := s.do(http.MethodPatch, "/v1/admin/users/"+userID, "application/json", strings.NewReader(`{"policy":"`+name+`"}`), "Authorization", admin); r.Status != http.StatusOK {
+		if r := s.Do(http.MethodPatch, "/v1/admin/users/"+userID, "application/json", strings.NewReader(`{"policy":"`+name+`"}`), "Authorization", admin); r.Status != http.StatusOK {
 			t.Fatalf("putting the user on %s: %d %s", name, r.Status, r.Body)
 		}
 	}
@@ -158,9 +159,9 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	adminID, adminSecret := s.newClient("admin")
-	admin := basic(adminID, adminSecret)
+	admin := servertest.Basic(adminID, adminSecret)
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
-	r := s.postJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
+	r := s.PostJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
 	if r.Status != http.StatusAccepted || r.JSON(t)["user"].(map[string]any)["provisioning"] != users.StateFailed {
 		t.Fatalf("sign-up refused for good at Vonage: %d %s", r.Status, r.Body)
 	}
@@ -218,11 +219,11 @@ func TestConsoleKeysInChromium(t *testing.T) {
 		t.Errorf("after rotating, the keys page lists:\n%s", rows)
 	}
 	b.Screenshot(t, "console-keys-rotated")
-	token := s.signup("new-user", "correct horse battery")["access_token"].(string)
+	token := s.Signup("new-user", "correct horse battery")["access_token"].(string)
 	if header := decodeSegment(t, token, 0); header["kid"] != newKID {
 		t.Errorf("a new token is signed by %v", header["kid"])
 	}
-	if r := s.emulatorDo(http.MethodGet, "/v1/users", token); r.Status != http.StatusOK {
+	if r := s.EmulatorDo(http.MethodGet, "/v1/users", token); r.Status != http.StatusOK {
 		t.Errorf("Vonage refuses a token signed with the new key: %d %s", r.Status, r.Body)
 	}
 	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit?event=key_rotated")), 200, "client:"+adminID, "new_kid="+newKID, "old_kid="+oldKID)

@@ -22,7 +22,7 @@ import (
 // costs; its time grows linearly with the lines.
 func BenchmarkImport(b *testing.B) {
 	s := newStack(b, map[string]string{"SDKAUTH_ARGON2_MEMORY_KIB": "19456", "SDKAUTH_ARGON2_ITERATIONS": "2"})
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	hash := bcryptHash(b, "an imported password")
 	run := func(b *testing.B, lines int, line func(name string) string) {
 		for i := 0; b.Loop(); i++ {

@@ -9,25 +9,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/users"
 )
 
 // jobsPage lists provisioning jobs through the admin API.
 func (s *stack) jobsPage(admin, query string) response {
-	s.t.Helper()
-	return s.do(http.MethodGet, "/v1/admin/provisioning/jobs"+query, "", nil, "Authorization", admin)
+	s.T.Helper()
+	return s.Do(http.MethodGet, "/v1/admin/provisioning/jobs"+query, "", nil, "Authorization", admin)
 }
 
 // failedJobs returns every failed job the admin API lists.
 func (s *stack) failedJobs(admin string) []map[string]any {
-	s.t.Helper()
+	s.T.Helper()
 	r := s.jobsPage(admin, "?state=failed&page_size=100")
 	if r.Status != http.StatusOK {
-		s.t.Fatalf("listing failed jobs: %d %s", r.Status, r.Body)
+		s.T.Fatalf("listing failed jobs: %d %s", r.Status, r.Body)
 	}
 	var out []map[string]any
-	for _, j := range r.JSON(s.t)["jobs"].([]any) {
+	for _, j := range r.JSON(s.T)["jobs"].([]any) {
 		out = append(out, j.(map[string]any))
 	}
 	return out
@@ -35,24 +36,24 @@ func (s *stack) failedJobs(admin string) []map[string]any {
 
 // adminUser reads a user through the admin API.
 func (s *stack) adminUser(admin, id string) map[string]any {
-	s.t.Helper()
-	r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin)
+	s.T.Helper()
+	r := s.Do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin)
 	if r.Status != http.StatusOK {
-		s.t.Fatalf("admin get user: %d %s", r.Status, r.Body)
+		s.T.Fatalf("admin get user: %d %s", r.Status, r.Body)
 	}
-	return r.JSON(s.t)
+	return r.JSON(s.T)
 }
 
 // metric returns the value of an unlabelled metric on /metrics.
 func (s *stack) metric(name string) string {
-	s.t.Helper()
-	r := s.do(http.MethodGet, "/metrics", "", nil)
+	s.T.Helper()
+	r := s.Do(http.MethodGet, "/metrics", "", nil)
 	for _, line := range strings.Split(string(r.Body), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return v
 		}
 	}
-	s.t.Fatalf("no %s in /metrics", name)
+	s.T.Fatalf("no %s in /metrics", name)
 	return ""
 }
 
@@ -61,11 +62,11 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, nil)
 	clientID, secret := s.newClient("admin")
-	admin := basic(clientID, secret)
+	admin := servertest.Basic(clientID, secret)
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
 	ids := map[string]string{}
 	for _, name := range []string{"new-user-a", "new-user-b", "new-user-c"} {
-		r := s.postJSON("/v1/signup", map[string]string{"username": name, "password": goodPassword})
+		r := s.PostJSON("/v1/signup", map[string]string{"username": name, "password": goodPassword})
 		if r.Status != http.StatusAccepted || r.JSON(t)["user"].(map[string]any)["provisioning"] != users.StateFailed {
 			t.Fatalf("sign-up refused for good at Vonage: %d %s", r.Status, r.Body)
 		}
@@ -94,7 +95,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 	if u := s.adminUser(admin, ids["new-user-a"]); u["provisioning"] != users.StateFailed {
 		t.Fatalf("user %v", u)
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/users?provisioning=failed", "", nil, "Authorization", admin); len(r.JSON(t)["users"].([]any)) != 3 {
+	if r := s.Do(http.MethodGet, "/v1/admin/users?provisioning=failed", "", nil, "Authorization", admin); len(r.JSON(t)["users"].([]any)) != 3 {
 		t.Fatalf("users with failed provisioning: %s", r.Body)
 	}
 	if r := s.login("new-user-a", goodPassword); r.Status != http.StatusServiceUnavailable || r.JSON(t)["code"] != "provisioning_pending" {
@@ -138,7 +139,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 	s.clearFaults()
 	for _, j := range failed {
 		path := fmt.Sprintf("/v1/admin/provisioning/jobs/%d/retry", int64(j["id"].(float64)))
-		r := s.do(http.MethodPost, path, "", nil, "Authorization", admin)
+		r := s.Do(http.MethodPost, path, "", nil, "Authorization", admin)
 		if got := r.JSON(t); r.Status != http.StatusOK || got["state"] != "pending" || got["attempts"] != 0.0 || got["run_at"] == nil {
 			t.Fatalf("retry: %d %s", r.Status, r.Body)
 		}
@@ -156,7 +157,7 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 	}
 	s.mustLogin("new-user-a", goodPassword)
 	for _, path := range []string{"/v1/admin/provisioning/jobs/999999/retry", "/v1/admin/provisioning/jobs/not-a-job/retry"} {
-		if r := s.do(http.MethodPost, path, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+		if r := s.Do(http.MethodPost, path, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
 			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
 		}
 	}
@@ -174,9 +175,9 @@ func TestAPermanentRefusalFailsTheJobAndAnAdminRetriesIt(t *testing.T) {
 func TestAJobFailsAfterItsAttemptsAndReconcileFixRetriesIt(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_PROVISIONING_MAX_ATTEMPTS": "3"})
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
-	r := s.postJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
+	r := s.PostJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("sign-up during an outage: %d %s", r.Status, r.Body)
 	}
@@ -227,7 +228,7 @@ func TestARetryAfterHoldOnOneReplicaHoldsTheOther(t *testing.T) {
 		s    *stack
 		name string
 	}{{a, "new-user-a"}, {b, "new-user-b"}} {
-		r := rep.s.postJSON("/v1/signup", map[string]string{"username": rep.name, "password": goodPassword})
+		r := rep.s.PostJSON("/v1/signup", map[string]string{"username": rep.name, "password": goodPassword})
 		if r.Status != http.StatusAccepted {
 			t.Fatalf("sign-up of %s: %d %s", rep.name, r.Status, r.Body)
 		}

@@ -13,7 +13,7 @@ import (
 func TestJWTCommandMintsAndInspects(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", "correct horse battery")
+	s.Signup("new-user", "correct horse battery")
 
 	out, err := s.run("jwt", "--sub", "new-user", "--ttl", "3600")
 	if err != nil {
@@ -27,7 +27,7 @@ func TestJWTCommandMintsAndInspects(t *testing.T) {
 	if claims["exp"].(float64)-claims["iat"].(float64) != 3600 || claims["sub"] != "new-user" {
 		t.Fatalf("claims %v", claims)
 	}
-	if r := s.emulatorDo(http.MethodGet, "/v1/users", tok); r.Status != http.StatusOK {
+	if r := s.EmulatorDo(http.MethodGet, "/v1/users", tok); r.Status != http.StatusOK {
 		t.Fatalf("emulator refused the minted token: %d %s", r.Status, r.Body)
 	}
 	if out, err := s.run("jwt", "inspect", tok); err != nil || !strings.Contains(out, "the token is valid") || !strings.Contains(out, "verifies with the key") {

@@ -20,7 +20,7 @@ import (
 func TestGoOAuth2Library(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("oauth-user", "correct horse battery")
+	s.Signup("oauth-user", "correct horse battery")
 	id, secret := s.newClient("admin,tokens:admin")
 	ctx := context.Background()
 	endpoint := oauth2.Endpoint{TokenURL: s.URL + "/v1/token", AuthStyle: oauth2.AuthStyleInParams}
@@ -104,7 +104,7 @@ func TestOpenIDClientLibrary(t *testing.T) {
 	t.Parallel()
 	nodetest.Install(t, "../../interop")
 	s := newStack(t, nil)
-	s.signup("oauth-user", "correct horse battery")
+	s.Signup("oauth-user", "correct horse battery")
 	id, secret := s.newClient("admin,tokens:admin")
 	nodetest.Run(t, "../../interop", map[string]string{
 		"SDKAUTH_URL":   s.URL,

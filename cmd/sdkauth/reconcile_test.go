@@ -29,17 +29,17 @@ func (s *stack) vonageAdmin() *vonage.Client {
 // reconcile runs `sdkauth users reconcile -o json` with args and decodes
 // the report.
 func (s *stack) reconcile(args ...string) users.Report {
-	s.t.Helper()
+	s.T.Helper()
 	out, err := s.runWith(map[string]string{
 		"VONAGE_API_URL":             s.EmURL,
 		"SDKAUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(s.App.Config.KeyEncryptionKey),
 	}, append([]string{"users", "reconcile", "-o", "json"}, args...)...)
 	if err != nil {
-		s.t.Fatalf("reconcile: %v\n%s", err, out)
+		s.T.Fatalf("reconcile: %v\n%s", err, out)
 	}
 	var rep users.Report
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep); err != nil {
-		s.t.Fatalf("reconcile output: %v\n%s", err, out)
+		s.T.Fatalf("reconcile output: %v\n%s", err, out)
 	}
 	return rep
 }
@@ -57,9 +57,9 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
-	a := s.signup("new-user-a", goodPassword)
-	s.signup("new-user-b", goodPassword)
-	c := s.signup("new-user-c", goodPassword)
+	a := s.Signup("new-user-a", goodPassword)
+	s.Signup("new-user-b", goodPassword)
+	c := s.Signup("new-user-c", goodPassword)
 	admin := s.vonageAdmin()
 	// Behind our back: new-user-a's Vonage user is deleted, others appear
 	// (more than a page of them, so reconcile must follow the next links),
@@ -123,7 +123,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	if vid != fixed["missing_remote new-user-a"].VonageUserID {
 		t.Fatalf("local user points at %s, reconcile made %s", vid, fixed["missing_remote new-user-a"].VonageUserID)
 	}
-	if r := s.emulatorDo("GET", "/v1/users/"+vid, tok["access_token"].(string)); r.Status != 200 {
+	if r := s.EmulatorDo("GET", "/v1/users/"+vid, tok["access_token"].(string)); r.Status != 200 {
 		t.Fatalf("the emulator refuses the re-created user's token: %d %s", r.Status, r.Body)
 	}
 	again := s.reconcile()
@@ -138,8 +138,8 @@ func TestReconcileRepairsFieldsNamesAndLinks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
-	a := s.signup("new-user-a", goodPassword)
-	b := s.signup("new-user-b", goodPassword)
+	a := s.Signup("new-user-a", goodPassword)
+	b := s.Signup("new-user-b", goodPassword)
 	admin := s.vonageAdmin()
 	other, name := "Someone Else", "renamed-behind-our-back"
 	if _, err := admin.UpdateUser(ctx, a["user"].(map[string]any)["vonage_user_id"].(string), vonage.UserUpdate{DisplayName: &other}); err != nil {

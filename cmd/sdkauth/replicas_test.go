@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -82,7 +83,7 @@ func TestThreeReplicasProvisionEveryUserOnce(t *testing.T) {
 		t.Fatalf("only %d creates met the outage: the test proves little", stats["POST /v1/users 503"])
 	}
 	// Stats count answers; the emulator's own listing counts users.
-	s := &stack{t: t, EmURL: emURL, AppID: appID, Key: key}
+	s := &stack{&servertest.Stack{T: t, EmURL: emURL, AppID: appID, Key: key}}
 	count := 0
 	if err := s.vonageAdmin().EachUser(t.Context(), vonage.ListUsersParams{PageSize: 100}, func(vonage.User) error { count++; return nil }); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	body := s.signup("new-user", goodPassword)
+	body := s.Signup("new-user", goodPassword)
 	r0 := body["refresh_token"].(string)
 
 	const n = 20
@@ -53,7 +53,7 @@ func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "1s"})
-	body := s.signup("new-user", goodPassword)
+	body := s.Signup("new-user", goodPassword)
 	r0 := body["refresh_token"].(string)
 	first := s.refresh(r0)
 	if first.Status != http.StatusOK {
@@ -85,12 +85,12 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", goodPassword)
 	a := s.mustLogin("new-user", goodPassword)
 	b := s.mustLogin("new-user", goodPassword)
 	c := s.mustLogin("new-user", goodPassword)
 
-	if r := s.postJSON("/v1/logout", map[string]string{"refresh_token": a["refresh_token"].(string)}); r.Status != http.StatusNoContent {
+	if r := s.PostJSON("/v1/logout", map[string]string{"refresh_token": a["refresh_token"].(string)}); r.Status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", r.Status, r.Body)
 	}
 	if r := s.refresh(a["refresh_token"].(string)); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
@@ -100,18 +100,18 @@ func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 	if rb.Status != http.StatusOK {
 		t.Fatalf("another session after a logout: %d %s", rb.Status, rb.Body)
 	}
-	if r := s.postJSON("/v1/logout", map[string]string{"refresh_token": "never-issued"}); r.Status != http.StatusNoContent {
+	if r := s.PostJSON("/v1/logout", map[string]string{"refresh_token": "never-issued"}); r.Status != http.StatusNoContent {
 		t.Fatalf("logout of an unknown token (RFC 7009): %d %s", r.Status, r.Body)
 	}
-	if r := s.postJSON("/v1/logout", map[string]string{}); r.Status != http.StatusBadRequest {
+	if r := s.PostJSON("/v1/logout", map[string]string{}); r.Status != http.StatusBadRequest {
 		t.Fatalf("logout of nothing: %d %s", r.Status, r.Body)
 	}
-	if r := s.postJSON("/v1/logout", map[string]string{"scope": "global"}); r.Status != http.StatusUnauthorized {
+	if r := s.PostJSON("/v1/logout", map[string]string{"scope": "global"}); r.Status != http.StatusUnauthorized {
 		t.Fatalf("global logout without a bearer: %d %s", r.Status, r.Body)
 	}
 
 	testkit.NextSecond(t) // access tokens have whole-second iat
-	if r := s.postJSON("/v1/logout", map[string]string{"scope": "global"}, bearer(c)...); r.Status != http.StatusNoContent {
+	if r := s.PostJSON("/v1/logout", map[string]string{"scope": "global"}, bearer(c)...); r.Status != http.StatusNoContent {
 		t.Fatalf("global logout: %d %s", r.Status, r.Body)
 	}
 	for name, tok := range map[string]string{"b": rb.JSON(t)["refresh_token"].(string), "c": c["refresh_token"].(string)} {
@@ -119,12 +119,12 @@ func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 			t.Fatalf("session %s after a global logout: %d %s", name, r.Status, r.Body)
 		}
 	}
-	if r := s.do(http.MethodGet, "/v1/me", "", nil, bearer(c)...); r.Status != http.StatusUnauthorized {
+	if r := s.Do(http.MethodGet, "/v1/me", "", nil, bearer(c)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("an access token from before the global logout: %d %s", r.Status, r.Body)
 	}
 	// Logging in again works: a logout is not a lock.
 	d := s.mustLogin("new-user", goodPassword)
-	if r := s.do(http.MethodGet, "/v1/me", "", nil, bearer(d)...); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodGet, "/v1/me", "", nil, bearer(d)...); r.Status != http.StatusOK {
 		t.Fatalf("a new login after a global logout: %d %s", r.Status, r.Body)
 	}
 	var reasons []string

@@ -48,11 +48,11 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			username := fmt.Sprintf("new-user-%d", i)
-			id := userID(s.signup(username, goodPassword))
+			id := userID(s.Signup(username, goodPassword))
 			// The same construction with nothing wrong is accepted, so a
 			// refusal below is for the reason the case names.
 			good := token(username, "", "")
-			if r := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good); r.Status != http.StatusOK {
+			if r := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good); r.Status != http.StatusOK {
 				t.Fatalf("a good hand-built token: %d %s", r.Status, r.Body)
 			}
 			bad := token(username, tc.header, tc.claims)
@@ -61,14 +61,14 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 				if ep.body != "" {
 					ct = "application/json"
 				}
-				r := s.do(ep.method, ep.path, ct, strings.NewReader(ep.body), "Authorization", "Bearer "+bad)
+				r := s.Do(ep.method, ep.path, ct, strings.NewReader(ep.body), "Authorization", "Bearer "+bad)
 				if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "invalid_token" || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 					t.Errorf("%s %s: %d %s %s", ep.method, ep.path, r.Status, r.Header.Get("WWW-Authenticate"), r.Body)
 				}
 			}
 			// Nothing changed: the user, its profile, its password and its
 			// session stand.
-			me := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good)
+			me := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good)
 			if me.Status != http.StatusOK || me.JSON(t)["display_name"] == "Someone Else" {
 				t.Fatalf("after the refusals: %d %s", me.Status, me.Body)
 			}
