@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,8 +24,8 @@ func (s *stack) newClient(scopes string) (id, secret string) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		s.T.Fatalf("clients create --output json printed %q: %v", out, err)
 	}
-	if strings.Join(keysOf(got), ",") != "client_id,client_secret,name,scopes" {
-		s.T.Fatalf("clients create JSON has %v", keysOf(got))
+	if strings.Join(slices.Sorted(maps.Keys(got)), ",") != "client_id,client_secret,name,scopes" {
+		s.T.Fatalf("clients create JSON has %v", slices.Sorted(maps.Keys(got)))
 	}
 	return got["client_id"].(string), got["client_secret"].(string)
 }
@@ -47,10 +49,10 @@ func TestClientCredentialsGrantMintsAdminJWT(t *testing.T) {
 			t.Fatalf("%s: client_credentials returned a refresh token", name)
 		}
 		tok := body["access_token"].(string)
-		if h := decodeSegment(t, tok, 0); h["alg"] != "RS256" || h["typ"] != "JWT" {
+		if h := servertest.DecodeSegment(t, tok, 0); h["alg"] != "RS256" || h["typ"] != "JWT" {
 			t.Fatalf("header %v", h)
 		}
-		if got := strings.Join(keysOf(decodeSegment(t, tok, 1)), ","); got != "application_id,exp,iat,jti" {
+		if got := strings.Join(servertest.KeysOf(servertest.DecodeSegment(t, tok, 1)), ","); got != "application_id,exp,iat,jti" {
 			t.Fatalf("admin claims are %s", got)
 		}
 		req, _ := http.NewRequest(http.MethodPost, s.EmURL+"/v1/users", strings.NewReader(`{"name":"made-by-a-backend-`+name+`"}`))
@@ -71,7 +73,7 @@ func TestClientCredentialsGrantMintsAdminJWT(t *testing.T) {
 		t.Fatalf("wrong secret: %d %v %s", wrong.Status, wrong.Header, wrong.Body)
 	}
 	unknown := s.Do(http.MethodPost, "/v1/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"), "Authorization", servertest.Basic("sdkc_nope", "wrong-secret"))
-	if withoutRequestID(t, unknown) != withoutRequestID(t, wrong) {
+	if servertest.WithoutRequestID(t, unknown) != servertest.WithoutRequestID(t, wrong) {
 		t.Fatal("an unknown client and a wrong secret answer differently")
 	}
 	userOnly, userSecret := s.newClient("tokens:user")

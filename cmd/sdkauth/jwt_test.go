@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/internal/jwttest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 func TestJWTCommandMintsAndInspects(t *testing.T) {
@@ -23,7 +24,7 @@ func TestJWTCommandMintsAndInspects(t *testing.T) {
 	if strings.Count(tok, "\n") != 0 || strings.Count(tok, ".") != 2 {
 		t.Fatalf("jwt printed more than a token: %q", out)
 	}
-	claims := decodeSegment(t, tok, 1)
+	claims := servertest.DecodeSegment(t, tok, 1)
 	if claims["exp"].(float64)-claims["iat"].(float64) != 3600 || claims["sub"] != "new-user" {
 		t.Fatalf("claims %v", claims)
 	}
@@ -35,7 +36,7 @@ func TestJWTCommandMintsAndInspects(t *testing.T) {
 	}
 
 	admin, err := s.run("jwt", "--exp", "0", "--ttl", "60s")
-	if err != nil || strings.Contains(strings.Join(keysOf(decodeSegment(t, strings.TrimSpace(admin), 1)), ","), "sub") {
+	if err != nil || strings.Contains(strings.Join(servertest.KeysOf(servertest.DecodeSegment(t, strings.TrimSpace(admin), 1)), ","), "sub") {
 		t.Fatalf("admin jwt: %v: %s", err, admin)
 	}
 

@@ -58,7 +58,7 @@ func TestThreeReplicasProvisionEveryUserOnce(t *testing.T) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			st, body, err := postJSONTo(client, replicas[i%3]+"/v1/signup",
-				map[string]string{"username": fmt.Sprintf("new-user-%03d", i), "password": goodPassword})
+				map[string]string{"username": fmt.Sprintf("new-user-%03d", i), "password": servertest.GoodPassword})
 			if err != nil || st != http.StatusAccepted {
 				t.Errorf("sign-up %d on replica %d: %d %v %s", i, i%3, st, err, body)
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,27 +15,10 @@ import (
 
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
-	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
-
-// replica starts a second sdkauth on s's database and emulator, wired as
-// `serve` wires it: what a second replica behind a load balancer is.
-func (s *stack) replica() *stack {
-	s.T.Helper()
-	a, err := newApp(context.Background(), s.App.Config, slog.New(slog.DiscardHandler))
-	if err != nil {
-		s.T.Fatal(err)
-	}
-	s.T.Cleanup(a.Close)
-	srv := httptest.NewServer(a.Handler)
-	s.T.Cleanup(srv.Close)
-	r := *s.Stack
-	r.URL, r.App = srv.URL, a
-	r.Client = &http.Client{Transport: contracttest.Transport(s.T, nil)}
-	return &stack{&r}
-}
 
 func jwksKids(t *testing.T, s *stack) ([]string, string) {
 	t.Helper()
@@ -57,7 +39,7 @@ func jwksKids(t *testing.T, s *stack) ([]string, string) {
 func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	t.Parallel()
 	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s"})
-	b := a.replica()
+	b := &stack{a.Replica()}
 	replicas := []*stack{a, b}
 	oldKID := keys.Thumbprint(&a.Key.PublicKey)
 
@@ -118,7 +100,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	}
 	t.Logf("%d refresh-and-verify rounds, %d of them after the rotation", done.Load(), done.Load()-atRotation)
 	audited := 0
-	for _, e := range a.audit(auth.EventKeyRotated) {
+	for _, e := range a.Audit(auth.EventKeyRotated) {
 		if strings.Contains(e.Detail, "new_kid="+newKID) {
 			audited++
 		}
@@ -130,7 +112,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	// New tokens work at Vonage; tokens from before are refused there, as
 	// Vonage keeps one key, but sdkauth accepts them until they expire.
 	fresh := a.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[0]}}).JSON(t)["access_token"].(string)
-	if header := decodeSegment(t, fresh, 0); header["kid"] != newKID {
+	if header := servertest.DecodeSegment(t, fresh, 0); header["kid"] != newKID {
 		t.Fatalf("a new token is signed by %v", header["kid"])
 	}
 	if r := a.EmulatorDo(http.MethodGet, "/v1/users", fresh); r.Status != http.StatusOK {
@@ -177,7 +159,7 @@ func TestRotationKeepsVonageReachable(t *testing.T) {
 	// refuses is left pending at once, whatever the timeout.
 	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s", "SDKAUTH_LOGIN_RATE_PER_IP": "0",
 		"SDKAUTH_PROVISION_TIMEOUT": "30s"})
-	b := a.replica()
+	b := &stack{a.Replica()}
 	replicas := []*stack{a, b}
 	oldKID := keys.Thumbprint(&a.Key.PublicKey)
 

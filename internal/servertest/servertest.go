@@ -213,3 +213,21 @@ func (s *Stack) AdminAuth(scopes string) string {
 	s.T.Helper()
 	return Basic(s.NewClient(scopes))
 }
+
+// Replica starts a second sdkauth on s's database and emulator, wired as
+// `serve` wires it: what a second replica behind a load balancer is. It
+// reads s.App.Config as it is when called.
+func (s *Stack) Replica() *Stack {
+	s.T.Helper()
+	a, err := server.New(context.Background(), s.App.Config, slog.New(slog.DiscardHandler))
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	s.T.Cleanup(a.Close)
+	srv := httptest.NewServer(a.Handler)
+	s.T.Cleanup(srv.Close)
+	r := *s
+	r.URL, r.App = srv.URL, a
+	r.Client = &http.Client{Transport: contracttest.Transport(s.T, nil)}
+	return &r
+}

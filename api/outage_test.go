@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -11,29 +11,6 @@ import (
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
-// setFaults installs faults through the emulator's HTTP control endpoint,
-// as a test against a separate emulator process would.
-func (s *stack) setFaults(body string) {
-	s.T.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.EmURL+"/_emulator/faults", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != http.StatusOK {
-		s.T.Fatalf("installing faults: %v %v", res, err)
-	}
-	res.Body.Close()
-}
-
-func (s *stack) clearFaults() {
-	s.T.Helper()
-	req, _ := http.NewRequest(http.MethodDelete, s.EmURL+"/_emulator/faults", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != http.StatusNoContent {
-		s.T.Fatalf("clearing faults: %v %v", res, err)
-	}
-	res.Body.Close()
-}
-
 // signupDuringOutage signs n new users up while Vonage fails and checks
 // each answer is 202 with a refresh token and no access token, and that
 // their token requests are refused as pending without spending anything.
@@ -42,7 +19,7 @@ func (s *stack) signupDuringOutage(n int) []map[string]any {
 	t.Helper()
 	var bodies []map[string]any
 	for i := range n {
-		r := s.PostJSON("/v1/signup", map[string]string{"username": fmt.Sprintf("new-user-%02d", i), "password": goodPassword})
+		r := s.PostJSON("/v1/signup", map[string]string{"username": fmt.Sprintf("new-user-%02d", i), "password": servertest.GoodPassword})
 		b := r.JSON(t)
 		if r.Status != http.StatusAccepted || r.Header.Get("Retry-After") == "" || b["access_token"] != nil || b["refresh_token"] == "" ||
 			b["user"].(map[string]any)["provisioning"] != "pending" {
@@ -53,7 +30,7 @@ func (s *stack) signupDuringOutage(n int) []map[string]any {
 	for i, b := range bodies {
 		for grant, r := range map[string]response{
 			"refresh":  s.refresh(b["refresh_token"].(string)),
-			"password": s.login(b["user"].(map[string]any)["username"].(string), goodPassword),
+			"password": s.Login(b["user"].(map[string]any)["username"].(string), servertest.GoodPassword),
 		} {
 			if r.Status != http.StatusServiceUnavailable || r.JSON(t)["code"] != "provisioning_pending" || r.Header.Get("Retry-After") == "" {
 				t.Fatalf("%s grant for pending user %d: %d %s", grant, i, r.Status, r.Body)
@@ -108,16 +85,16 @@ func (s *stack) convergesAfterOutage(bodies []map[string]any, within time.Durati
 func TestSignupsDuringAnOutageAreProvisionedAfterIt(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
+	s.SetFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
 	bodies := s.signupDuringOutage(20)
-	s.clearFaults()
+	s.ClearFaults()
 	s.convergesAfterOutage(bodies, 30*time.Second)
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 429, "retry_after": 2}`)
+	s.SetFaults(`{"path": "/v1/users", "method": "POST", "status": 429, "retry_after": 2}`)
 	bodies := s.signupDuringOutage(20)
 	testkit.WaitFor(t, 30*time.Second, "a retry to meet the 429 again", func() bool {
 		seen := map[string]bool{}
@@ -131,7 +108,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}
 		return false
 	})
-	s.clearFaults()
+	s.ClearFaults()
 	s.convergesAfterOutage(bodies, 30*time.Second)
 
 	byName := map[string][]servertest.EmulatorRequest{}
@@ -159,20 +136,20 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 func TestProfileUpdateAndDeleteDuringAnOutageConverge(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	a := s.Signup("new-user-a", goodPassword)
-	b := s.Signup("new-user-b", goodPassword)
-	s.setFaults(`[{"path": "/v1/users/", "method": "PATCH", "status": 503}, {"path": "/v1/users/", "method": "DELETE", "status": 500}]`)
+	a := s.Signup("new-user-a", servertest.GoodPassword)
+	b := s.Signup("new-user-b", servertest.GoodPassword)
+	s.SetFaults(`[{"path": "/v1/users/", "method": "PATCH", "status": 503}, {"path": "/v1/users/", "method": "DELETE", "status": 500}]`)
 	if r := s.Do(http.MethodPatch, "/v1/me", "application/json", strings.NewReader(`{"display_name":"A New User"}`), bearer(a)...); r.Status != http.StatusOK {
 		t.Fatalf("patch during the outage: %d %s", r.Status, r.Body)
 	}
-	if r := s.Do(http.MethodDelete, "/v1/me", "application/json", strings.NewReader(`{"password":"`+goodPassword+`"}`), bearer(b)...); r.Status != http.StatusNoContent {
+	if r := s.Do(http.MethodDelete, "/v1/me", "application/json", strings.NewReader(`{"password":"`+servertest.GoodPassword+`"}`), bearer(b)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete during the outage: %d %s", r.Status, r.Body)
 	}
 	testkit.WaitFor(t, 10*time.Second, "both jobs to fail at least once", func() bool {
 		st := s.Em.Stats()
 		return st["PATCH /v1/users/{id} 503"] > 0 && st["DELETE /v1/users/{id} 500"] > 0
 	})
-	s.clearFaults()
+	s.ClearFaults()
 	testkit.WaitFor(t, 30*time.Second, "the update and the deletion to reach Vonage", func() bool {
 		u := s.Em.Users(s.AppID)
 		return len(u) == 1 && u[0].Name == "new-user-a" && u[0].DisplayName == "A New User"

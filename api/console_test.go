@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -59,7 +59,7 @@ func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http
 func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	id, secret := s.newClient("admin")
+	id, secret := s.NewClient("admin")
 
 	// Every page has a strict policy: no script at all, nothing from
 	// elsewhere, no framing, and nothing cached.
@@ -163,7 +163,7 @@ func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 	ended("a session of a rotated client")
 
 	// Signing out ends the session for good.
-	id2, secret2 := s.newClient("admin")
+	id2, secret2 := s.NewClient("admin")
 	cookie, csrf = s.consoleSignIn(id2, secret2)
 	if code := signOut(url.Values{"csrf": {csrf}}, "Origin", s.URL, "Sec-Fetch-Site", "same-origin"); code != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", code)

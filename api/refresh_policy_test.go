@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 // TestRefreshUnderStoredPolicy is the refresh grant for a user whose policy
@@ -24,7 +25,7 @@ func TestRefreshUnderStoredPolicy(t *testing.T) {
 	}
 	body := s.Signup("new-user", "correct horse battery")
 	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
-	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(userID(body)), "read-only"); err != nil {
+	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(servertest.UserID(body)), "read-only"); err != nil {
 		t.Fatal(err)
 	}
 	r0 := body["refresh_token"].(string)
@@ -38,7 +39,7 @@ func TestRefreshUnderStoredPolicy(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON(t)["expires_in"] != float64(900) {
 		t.Fatalf("the refresh token after a refused grant: %d %s", r.Status, r.Body)
 	}
-	acl, _ := json.Marshal(decodeSegment(t, r.JSON(t)["access_token"].(string), 1)["acl"])
+	acl, _ := json.Marshal(servertest.DecodeSegment(t, r.JSON(t)["access_token"].(string), 1)["acl"])
 	if string(acl) != `{"paths":{"/*/conversations/**":{"methods":["GET"]},"/*/users/**":{"methods":["GET"]}}}` {
 		t.Fatalf("the refreshed token's acl is %s", acl)
 	}

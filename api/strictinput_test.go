@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 func TestEveryRouteRefusesNULAndInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	id, secret := s.newClient("admin,tokens:admin,tokens:user")
+	id, secret := s.NewClient("admin,tokens:admin,tokens:user")
 	admin := []string{"Authorization", servertest.Basic(id, secret)}
 	engine, ok := s.App.Handler.(*gin.Engine)
 	if !ok {

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStack(t, map[string]string{"DATABASE_URL": cluster.URL, "SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	clientID, secret := s.newClient("tokens:admin")
+	clientID, secret := s.NewClient("tokens:admin")
 
 	const refreshers, minters = 8, 4
 	refreshTokens := make([]string, refreshers)
@@ -190,7 +190,7 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 	}
 	// No admin JWT went out without its audit row.
 	stored := map[string]bool{}
-	for _, ev := range s.audit("admin_token_issued") {
+	for _, ev := range s.Audit("admin_token_issued") {
 		stored[strings.TrimPrefix(ev.Detail, "jti=")] = true
 	}
 	for _, jti := range jtis {
@@ -211,6 +211,6 @@ func statusCount(mu *sync.Mutex, statuses map[int]int, status int) int {
 
 // jtiOf reads the jti claim of a JWT.
 func jtiOf(t *testing.T, token string) string {
-	jti, _ := decodeSegment(t, token, 1)["jti"].(string)
+	jti, _ := servertest.DecodeSegment(t, token, 1)["jti"].(string)
 	return jti
 }

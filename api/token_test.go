@@ -1,20 +1,13 @@
-package main
+package api_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-)
 
-// withoutRequestID drops the per-request id so two problem bodies compare.
-func withoutRequestID(t testing.TB, r response) string {
-	m := r.JSON(t)
-	delete(m, "request_id")
-	b, _ := json.Marshal(m)
-	return string(b)
-}
+	"github.com/sdkauth/sdkauth/internal/servertest"
+)
 
 func TestPasswordGrant(t *testing.T) {
 	t.Parallel()
@@ -42,7 +35,7 @@ func TestPasswordGrant(t *testing.T) {
 	if wrong.Status != http.StatusBadRequest || unknown.Status != http.StatusBadRequest {
 		t.Fatalf("statuses %d and %d", wrong.Status, unknown.Status)
 	}
-	if a, b := withoutRequestID(t, wrong), withoutRequestID(t, unknown); a != b {
+	if a, b := servertest.WithoutRequestID(t, wrong), servertest.WithoutRequestID(t, unknown); a != b {
 		t.Fatalf("a wrong password and an unknown user answer differently:\n%s\n%s", a, b)
 	}
 	if p := wrong.JSON(t); p["error"] != "invalid_grant" || p["code"] != "invalid_credentials" {

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/internal/server"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 const readOnlyPolicy = `{"acl":{"paths":{"/*/users/**":{"methods":["GET"]},"/*/conversations/**":{"methods":["GET"]}}},"max_ttl":3600}`
@@ -70,7 +72,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 		t.Fatalf("token: %d %s", r.Status, r.Body)
 	}
 	tok := r.JSON(t)["access_token"].(string)
-	acl, _ := json.Marshal(decodeSegment(t, tok, 1)["acl"])
+	acl, _ := json.Marshal(servertest.DecodeSegment(t, tok, 1)["acl"])
 	if string(acl) != `{"paths":{"/*/conversations/**":{"methods":["GET"]},"/*/users/**":{"methods":["GET"]}}}` {
 		t.Fatalf("the token's acl is %s", acl)
 	}
@@ -86,7 +88,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 	if narrow.Status != http.StatusOK {
 		t.Fatalf("narrowing: %d %s", narrow.Status, narrow.Body)
 	}
-	if acl, _ := json.Marshal(decodeSegment(t, narrow.JSON(t)["access_token"].(string), 1)["acl"]); string(acl) != `{"paths":{"/*/users/**":{"methods":["GET"]}}}` {
+	if acl, _ := json.Marshal(servertest.DecodeSegment(t, narrow.JSON(t)["access_token"].(string), 1)["acl"]); string(acl) != `{"paths":{"/*/users/**":{"methods":["GET"]}}}` {
 		t.Fatalf("the narrowed acl is %s", acl)
 	}
 	wide := s.passwordToken(map[string]any{"acl": map[string]any{"paths": map[string]any{"/*/media/**": map[string]any{}}}})
@@ -167,16 +169,16 @@ func TestDefaultPolicyAppliesToNewUsers(t *testing.T) {
 	s := newStack(t, nil)
 	cfg := s.App.Config
 	cfg.DefaultPolicy = "read-only"
-	if _, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "SDKAUTH_DEFAULT_POLICY") {
+	if _, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "SDKAUTH_DEFAULT_POLICY") {
 		t.Fatalf("start-up with a default policy that does not exist: %v", err)
 	}
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.AdminAuth("admin")); r.Status != http.StatusCreated {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)
 	}
 	s.App.Config = cfg
-	r := s.replica()
+	r := &stack{s.Replica()}
 	tok := r.Signup("new-user", "correct horse battery")["access_token"].(string)
-	paths := decodeSegment(t, tok, 1)["acl"].(map[string]any)["paths"].(map[string]any)
+	paths := servertest.DecodeSegment(t, tok, 1)["acl"].(map[string]any)["paths"].(map[string]any)
 	if len(paths) != 2 || paths["/*/users/**"] == nil {
 		t.Fatalf("a new user's token carries %v", paths)
 	}

@@ -1,50 +1,23 @@
-package main
+package api_test
 
 import (
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"math/big"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-
-func decodeSegment(t *testing.T, tok string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a compact JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func keysOf(m map[string]any) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
 
 func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	t.Parallel()
@@ -61,12 +34,12 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	}
 
 	tok := body["access_token"].(string)
-	header := decodeSegment(t, tok, 0)
+	header := servertest.DecodeSegment(t, tok, 0)
 	if header["alg"] != "RS256" || header["typ"] != "JWT" {
 		t.Fatalf("header: %v", header)
 	}
-	claims := decodeSegment(t, tok, 1)
-	if got := strings.Join(keysOf(claims), ","); got != "acl,application_id,exp,iat,jti,sub" {
+	claims := servertest.DecodeSegment(t, tok, 1)
+	if got := strings.Join(servertest.KeysOf(claims), ","); got != "acl,application_id,exp,iat,jti,sub" {
 		t.Fatalf("claims are %s", got)
 	}
 	if claims["exp"].(float64)-claims["iat"].(float64) != 900 {
@@ -80,7 +53,7 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	}
 	paths := claims["acl"].(map[string]any)["paths"].(map[string]any)
 	want := []string{"/*/applications/**", "/*/conversations/**", "/*/devices/**", "/*/image/**", "/*/knocking/**", "/*/legs/**", "/*/media/**", "/*/push/**", "/*/rtc/**", "/*/sessions/**", "/*/users/**"}
-	if got := keysOf(paths); strings.Join(got, " ") != strings.Join(want, " ") {
+	if got := servertest.KeysOf(paths); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("acl paths = %v", got)
 	}
 

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -23,8 +23,8 @@ import (
 //	go test -run '^$' -bench TokenEndpoint -benchmem ./cmd/sdkauth/
 func BenchmarkTokenEndpoint(b *testing.B) {
 	s := newStack(b, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	id, secret := s.newClient("tokens:admin")
-	refresh := s.Signup("new-user", goodPassword)["refresh_token"].(string)
+	id, secret := s.NewClient("tokens:admin")
+	refresh := s.Signup("new-user", servertest.GoodPassword)["refresh_token"].(string)
 
 	post := func(b *testing.B, body, authorization string) string {
 		req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader(body))
@@ -72,7 +72,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	})
 	chains := make(chan string, parallelism*runtime.GOMAXPROCS(0))
 	for i := range cap(chains) {
-		chains <- s.Signup(fmt.Sprintf("new-user-%d", i), goodPassword)["refresh_token"].(string)
+		chains <- s.Signup(fmt.Sprintf("new-user-%d", i), servertest.GoodPassword)["refresh_token"].(string)
 	}
 	b.Run("refresh_token_parallel", func(b *testing.B) {
 		b.ReportAllocs()

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -85,8 +85,8 @@ func (s *stack) userDisabled(t *testing.T, username string) bool {
 func TestConsoleInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
-	adminID, adminSecret := s.newClient("admin")
-	tokensOnlyID, tokensOnlySecret := s.newClient("tokens:admin")
+	adminID, adminSecret := s.NewClient("admin")
+	tokensOnlyID, tokensOnlySecret := s.NewClient("tokens:admin")
 	var lines strings.Builder
 	for i := range 26 {
 		fmt.Fprintf(&lines, `{"username":"listed-user-%02d","password":"correct horse battery"}`+"\n", i)
@@ -223,7 +223,7 @@ func TestConsoleInChromium(t *testing.T) {
 	// API records it; the refused forms left no row.
 	var got []string
 	failed := 0
-	for _, e := range s.audit("") {
+	for _, e := range s.Audit("") {
 		if e.Event == "client_auth_failed" && e.Detail == adminID {
 			failed++
 		}

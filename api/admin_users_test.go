@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -155,7 +155,7 @@ func TestAdminMintsUserTokensForBackends(t *testing.T) {
 		t.Fatalf("token for a user: %d %s", r.Status, r.Body)
 	}
 	tok := r.JSON(t)["access_token"].(string)
-	if c := decodeSegment(t, tok, 1); c["sub"] != "new-user" || c["exp"].(float64)-c["iat"].(float64) != 600 {
+	if c := servertest.DecodeSegment(t, tok, 1); c["sub"] != "new-user" || c["exp"].(float64)-c["iat"].(float64) != 600 {
 		t.Fatalf("claims %v", c)
 	}
 	if e := s.EmulatorDo(http.MethodGet, "/v1/users", tok); e.Status != http.StatusOK {
@@ -190,7 +190,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 	}
 	disabled := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
 	wrong := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"not the password"}})
-	if disabled.Status != http.StatusBadRequest || disabled.JSON(t)["error"] != "invalid_grant" || withoutRequestID(t, disabled) != withoutRequestID(t, wrong) {
+	if disabled.Status != http.StatusBadRequest || disabled.JSON(t)["error"] != "invalid_grant" || servertest.WithoutRequestID(t, disabled) != servertest.WithoutRequestID(t, wrong) {
 		t.Fatalf("disabled login: %d %s\nwrong password: %s", disabled.Status, disabled.Body, wrong.Body)
 	}
 	if r := s.Do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"policy":"no-such-policy","display_name":"Not Written"}`), "Authorization", admin); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"policy"`) {
@@ -218,7 +218,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 	// Every admin action is in the audit log with the acting client.
 	var events []string
 	cli := 0
-	for _, e := range s.audit("") {
+	for _, e := range s.Audit("") {
 		if strings.HasPrefix(e.Actor, "client:") {
 			events = append(events, e.Event)
 		}
@@ -238,7 +238,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	id, secret := s.newClient("admin")
+	id, secret := s.NewClient("admin")
 	var last response
 	for range 30 {
 		last = s.Do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", servertest.Basic(id, "not-the-secret"))

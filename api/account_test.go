@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	first := s.Signup("new-user", goodPassword)
-	other := s.mustLogin("new-user", goodPassword)
+	first := s.Signup("new-user", servertest.GoodPassword)
+	other := s.MustLogin("new-user", servertest.GoodPassword)
 	testkit.NextSecond(t) // access tokens have whole-second iat
 
 	for name, tc := range map[string]struct{ body, field string }{
@@ -31,7 +32,7 @@ func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 		}
 	}
 
-	r := s.PostJSON("/v1/me/password", map[string]string{"current_password": goodPassword, "new_password": "a brand new secret"}, bearer(first)...)
+	r := s.PostJSON("/v1/me/password", map[string]string{"current_password": servertest.GoodPassword, "new_password": "a brand new secret"}, bearer(first)...)
 	if r.Status != http.StatusOK {
 		t.Fatalf("password change: %d %s", r.Status, r.Body)
 	}
@@ -53,11 +54,11 @@ func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 	if got := s.refresh(fresh["refresh_token"].(string)); got.Status != http.StatusOK {
 		t.Fatalf("the returned refresh token: %d %s", got.Status, got.Body)
 	}
-	if got := s.login("new-user", goodPassword); got.Status != http.StatusBadRequest {
+	if got := s.Login("new-user", servertest.GoodPassword); got.Status != http.StatusBadRequest {
 		t.Fatalf("the old password still logs in: %d", got.Status)
 	}
-	s.mustLogin("new-user", "a brand new secret")
-	if got := s.audit("password_changed"); len(got) != 1 || got[0].UserID != userID(first) || got[0].Detail != "sessions_revoked=2" {
+	s.MustLogin("new-user", "a brand new secret")
+	if got := s.Audit("password_changed"); len(got) != 1 || got[0].UserID != servertest.UserID(first) || got[0].Detail != "sessions_revoked=2" {
 		t.Fatalf("audit of the change: %+v", got)
 	}
 }
@@ -65,7 +66,7 @@ func TestPasswordChangeEndsEverySessionAndReturnsANewOne(t *testing.T) {
 func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	body := s.Signup("new-user", goodPassword)
+	body := s.Signup("new-user", servertest.GoodPassword)
 	vid := body["user"].(map[string]any)["vonage_user_id"].(string)
 
 	if r := s.Do(http.MethodDelete, "/v1/me", "application/json", strings.NewReader(`{"password":"not the password"}`), bearer(body)...); r.Status != http.StatusBadRequest {
@@ -78,7 +79,7 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 	if s.Em.Stats()["DELETE /v1/users/{id} 204"] != 1 {
 		t.Fatalf("stats %v", s.Em.Stats())
 	}
-	if r := s.login("new-user", goodPassword); r.Status != http.StatusBadRequest || r.JSON(t)["code"] != "invalid_credentials" {
+	if r := s.Login("new-user", servertest.GoodPassword); r.Status != http.StatusBadRequest || r.JSON(t)["code"] != "invalid_credentials" {
 		t.Fatalf("login after deletion: %d %s", r.Status, r.Body)
 	}
 	if r := s.refresh(body["refresh_token"].(string)); r.Status != http.StatusBadRequest {
@@ -87,11 +88,11 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 	if r := s.Do(http.MethodGet, "/v1/me", "", nil, bearer(body)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("the access token after deletion: %d", r.Status)
 	}
-	r := s.PostJSON("/v1/signup", map[string]string{"username": "New-User", "password": goodPassword})
+	r := s.PostJSON("/v1/signup", map[string]string{"username": "New-User", "password": servertest.GoodPassword})
 	if r.Status != http.StatusConflict || r.JSON(t)["code"] != "username_taken" {
 		t.Fatalf("sign-up with the deleted name: %d %s", r.Status, r.Body)
 	}
-	if got := s.audit("user_deleted"); len(got) != 1 || got[0].UserID != userID(body) || got[0].Username != "new-user" {
+	if got := s.Audit("user_deleted"); len(got) != 1 || got[0].UserID != servertest.UserID(body) || got[0].Username != "new-user" {
 		t.Fatalf("audit of the deletion: %+v", got)
 	}
 	if s.Count("provisioning_jobs") != 0 {
@@ -102,7 +103,7 @@ func TestDeleteMeRemovesTheUserEverywhereAndReservesTheName(t *testing.T) {
 func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	old := s.Signup("new-user", goodPassword)
+	old := s.Signup("new-user", servertest.GoodPassword)
 	if r := s.Do(http.MethodDelete, "/v1/me", "application/json", strings.NewReader(`{"password":"correct horse battery"}`), bearer(old)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
@@ -112,7 +113,7 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.NextSecond(t) // the new user is created a second later than the old token's iat
-	s.Signup("new-user", goodPassword)
+	s.Signup("new-user", servertest.GoodPassword)
 	if r := s.Do(http.MethodGet, "/v1/me", "", nil, bearer(old)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("the old user's token for the new user of that name: %d %s", r.Status, r.Body)
 	}
@@ -121,7 +122,7 @@ func TestTokenIssuedBeforeTheUserWasCreatedIsRefused(t *testing.T) {
 func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	body := s.Signup("new-user", goodPassword)
+	body := s.Signup("new-user", servertest.GoodPassword)
 	r := s.Do(http.MethodPatch, "/v1/me", "application/json",
 		strings.NewReader(`{"display_name":"A New User","image_url":"https://example.com/a.png"}`), bearer(body)...)
 	if r.Status != http.StatusOK || r.JSON(t)["display_name"] != "A New User" {
@@ -148,7 +149,7 @@ func TestPatchMeUpdatesTheProfileAndTheVonageUser(t *testing.T) {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
 	}
-	if got := s.audit("profile_updated"); len(got) != 2 || got[0].Detail != "display_name,image_url" || got[1].Detail != "image_url" {
+	if got := s.Audit("profile_updated"); len(got) != 2 || got[0].Detail != "display_name,image_url" || got[1].Detail != "image_url" {
 		t.Fatalf("audit of the changes: %+v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -49,9 +49,9 @@ func signedInConsole(t *testing.T, s *stack, id, secret string) *consoleTab {
 func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	adminID, adminSecret := s.newClient("admin")
+	adminID, adminSecret := s.NewClient("admin")
 	admin := servertest.Basic(adminID, adminSecret)
-	userID := userID(s.Signup("new-user", "correct horse battery"))
+	userID := servertest.UserID(s.Signup("new-user", "correct horse battery"))
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -110,7 +110,7 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	}
 
 	var got []string
-	for _, e := range s.audit("") {
+	for _, e := range s.Audit("") {
 		if strings.HasPrefix(e.Event, "policy_") {
 			got = append(got, e.Event+" "+e.Detail)
 		}
@@ -158,14 +158,14 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 func TestConsoleProvisioningInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	adminID, adminSecret := s.newClient("admin")
+	adminID, adminSecret := s.NewClient("admin")
 	admin := servertest.Basic(adminID, adminSecret)
-	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
-	r := s.PostJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
+	s.SetFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
+	r := s.PostJSON("/v1/signup", map[string]string{"username": "new-user", "password": servertest.GoodPassword})
 	if r.Status != http.StatusAccepted || r.JSON(t)["user"].(map[string]any)["provisioning"] != users.StateFailed {
 		t.Fatalf("sign-up refused for good at Vonage: %d %s", r.Status, r.Body)
 	}
-	id := userID(r.JSON(t))
+	id := servertest.UserID(r.JSON(t))
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -175,14 +175,14 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 	}
 	b.Screenshot(t, "console-provisioning-failed")
 
-	s.clearFaults()
+	s.ClearFaults()
 	c.expect(c.goTo("retry", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`))), 200, "is due now")
 	testkit.WaitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
-		return s.adminUser(admin, id)["provisioning"] == users.StateProvisioned
+		return s.AdminUser(admin, id)["provisioning"] == users.StateProvisioned
 	})
 	c.expect(c.goTo("failed jobs", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="state=failed"]`))), 200, "No failed jobs.")
 	b.Screenshot(t, "console-provisioning-retried")
-	s.mustLogin("new-user", goodPassword)
+	s.MustLogin("new-user", servertest.GoodPassword)
 
 	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit?event=provisioning_job_retried")), 200, "new-user", "client:"+adminID, "kind=create")
 	if rows := c.eval(`String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
@@ -201,7 +201,7 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 func TestConsoleKeysInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"})
-	adminID, adminSecret := s.newClient("admin")
+	adminID, adminSecret := s.NewClient("admin")
 	oldKID := s.App.Keys.Ring.KeyID()
 
 	c := signedInConsole(t, s, adminID, adminSecret)
@@ -220,7 +220,7 @@ func TestConsoleKeysInChromium(t *testing.T) {
 	}
 	b.Screenshot(t, "console-keys-rotated")
 	token := s.Signup("new-user", "correct horse battery")["access_token"].(string)
-	if header := decodeSegment(t, token, 0); header["kid"] != newKID {
+	if header := servertest.DecodeSegment(t, token, 0); header["kid"] != newKID {
 		t.Errorf("a new token is signed by %v", header["kid"])
 	}
 	if r := s.EmulatorDo(http.MethodGet, "/v1/users", token); r.Status != http.StatusOK {

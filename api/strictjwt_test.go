@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/internal/jwttest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -31,8 +32,8 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 		{http.MethodGet, "/v1/me", ""},
 		{http.MethodPatch, "/v1/me", `{"display_name":"Someone Else"}`},
 		{http.MethodPost, "/v1/logout", `{"scope":"global"}`},
-		{http.MethodPost, "/v1/me/password", `{"current_password":"` + goodPassword + `","new_password":"a different passphrase"}`},
-		{http.MethodDelete, "/v1/me", `{"password":"` + goodPassword + `"}`},
+		{http.MethodPost, "/v1/me/password", `{"current_password":"` + servertest.GoodPassword + `","new_password":"a different passphrase"}`},
+		{http.MethodDelete, "/v1/me", `{"password":"` + servertest.GoodPassword + `"}`},
 	}
 	cases := []struct{ name, header, claims string }{
 		{"crit with an unknown extension", `,"crit":["unknown-ext"],"unknown-ext":true`, ""},
@@ -48,7 +49,7 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			username := fmt.Sprintf("new-user-%d", i)
-			id := userID(s.Signup(username, goodPassword))
+			id := servertest.UserID(s.Signup(username, servertest.GoodPassword))
 			// The same construction with nothing wrong is accepted, so a
 			// refusal below is for the reason the case names.
 			good := token(username, "", "")
@@ -75,7 +76,7 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 			if n := s.liveSessions(id); n != 1 {
 				t.Fatalf("%d live sessions, want 1", n)
 			}
-			s.mustLogin(username, goodPassword)
+			s.MustLogin(username, servertest.GoodPassword)
 		})
 	}
 }
