@@ -13,7 +13,7 @@ import (
 // worker running, and reports lines a second. Each import names new users,
 // so every line is created.
 //
-//	go test -run '^$' -bench Import -benchtime 3x ./cmd/sdkauth/
+//	go test -run '^$' -bench Import -benchtime 3x ./api/
 //
 // hashes-10000 is 10,000 users with existing bcrypt hashes: the import's own
 // cost (decoding, checks, batched writes of users, jobs and audit rows).

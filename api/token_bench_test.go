@@ -20,7 +20,7 @@ import (
 // discards, so the access-log line is not in it. make bench measures the
 // same grants over loopback.
 //
-//	go test -run '^$' -bench TokenEndpoint -benchmem ./cmd/sdkauth/
+//	go test -run '^$' -bench TokenEndpoint -benchmem ./api/
 func BenchmarkTokenEndpoint(b *testing.B) {
 	s := newStack(b, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
 	id, secret := s.NewClient("tokens:admin")
