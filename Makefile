@@ -72,7 +72,7 @@ bench-scale: build
 # the token endpoint and user imports.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth ./db
-	$(GO) test -run '^$$' -bench 'TokenEndpoint|Import' -benchmem ./cmd/sdkauth
+	$(GO) test -run '^$$' -bench 'TokenEndpoint|Import' -benchmem ./api
 
 # Runs every fuzz target in turn for FUZZTIME each (make test replays their
 # seed corpora and any failures kept under testdata/fuzz).

@@ -87,7 +87,9 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 	pool := tracedPool(t, rec)
 	client := auth.Origin{IP: "192.0.2.7", UserAgent: "test-agent", Actor: "client:test"}
 	ctx := auth.WithOrigin(context.Background(), client)
-	s := auth.NewSessions(pool, testSessions, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
+	cfg := testSessions
+	cfg.Policies = auth.NewPolicies(pool, 15*time.Minute, time.Hour, nil)
+	s := auth.NewSessions(pool, cfg, auth.NewAudit(pool, slog.New(slog.DiscardHandler)))
 	user := newUser(t, pool, true)
 	r0, err := s.Start(ctx, user, auth.Origin{})
 	if err != nil {
@@ -123,7 +125,7 @@ func TestRefreshFreshTokenInOneStatementOthersInTransaction(t *testing.T) {
 
 	// Something to authorize always takes the transaction, which is what
 	// lets a refusal leave the token unconsumed.
-	if _, err := s.Refresh(ctx, fresh.RefreshToken, func(db.User, db.Policy) error { return nil }); err != nil {
+	if _, err := s.Refresh(ctx, fresh.RefreshToken, func(auth.Policy) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := rec.take(); len(got) == 0 || got[0] != "begin" {
@@ -156,8 +158,8 @@ func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
 	pool := dbtest.New(t)
 	// No grace: a token consumed by the refused attempt would count as
 	// reused on the next one and revoke the session.
-	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0}, nil)
 	policies := auth.NewPolicies(pool, 15*time.Minute, time.Hour, nil)
+	s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: time.Hour, Grace: 0, Policies: policies}, nil)
 	q := db.New(pool)
 	if _, err := q.InsertPolicy(ctx, db.InsertPolicyParams{Name: "short", Acl: []byte(`{"paths": {"/*/users/**": {}}}`), MaxTtl: 60}); err != nil {
 		t.Fatal(err)
@@ -179,12 +181,8 @@ func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Refresh(ctx, r0, func(_ db.User, row db.Policy) error {
-				pol, err := policies.FromRow(row)
-				if err != nil {
-					return err
-				}
-				_, _, err = policies.Grant(pol, tc.ask, nil)
+			_, err = s.Refresh(ctx, r0, func(pol auth.Policy) error {
+				_, _, err := policies.Grant(pol, tc.ask, nil)
 				return err
 			})
 			if sdkauth.ErrorCode(err) != sdkauth.CodeValidation || !slices.Equal(fieldNames(err), []string{"ttl"}) {
@@ -194,9 +192,8 @@ func TestRefreshRefusedGrantKeepsToken(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the token after a refused grant: %v", err)
 			}
-			pol, err := policies.FromRow(r.Policy)
-			if err != nil || pol.Name != tc.policy || pol.MaxTTL != tc.max {
-				t.Fatalf("policy = %+v, %v; want %s with max %v", pol, err, tc.policy, tc.max)
+			if pol := r.Policy; pol.Name != tc.policy || pol.MaxTTL != tc.max {
+				t.Fatalf("policy = %+v; want %s with max %v", pol, tc.policy, tc.max)
 			}
 		})
 	}

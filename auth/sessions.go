@@ -33,6 +33,11 @@ type SessionConfig struct {
 	// Log, when not nil, reports groups of refreshes that failed and were
 	// each retried in a transaction (see newRotator).
 	Log *slog.Logger
+	// Policies makes the user's policy row, read with the refresh token,
+	// the Policy that Refresh hands to authorize and returns
+	// (Policies.FromRow). Without it Refreshed.Policy is the zero Policy
+	// and a Refresh with an authorize callback fails.
+	Policies *Policies
 }
 
 // Sessions starts sessions and rotates their refresh tokens. Refresh tokens
@@ -75,12 +80,13 @@ func (s *Sessions) Start(ctx context.Context, userID uuid.UUID, from Origin) (st
 	return token, nil
 }
 
-// Refreshed is the outcome of a rotation: the session's user and the user's
-// policy row, as stored now (Policies.FromRow makes the row a Policy), and
-// the refresh token that replaces the one presented.
+// Refreshed is the outcome of a rotation: the session's user row (auth
+// cannot build a users.User, so the users package converts it), the user's
+// policy as stored now, and the refresh token that replaces the one
+// presented.
 type Refreshed struct {
 	User         db.User
-	Policy       db.Policy
+	Policy       Policy
 	SessionID    uuid.UUID
 	RefreshToken string
 }
@@ -91,8 +97,8 @@ type Refreshed struct {
 // failed, until an admin retries it) gets CodeProvisioningPending and the
 // token is not consumed.
 //
-// authorize, when not nil, sees the user and the user's policy row before
-// the token rotates, inside the rotation's transaction; its error is
+// authorize, when not nil, sees the user's policy (SessionConfig.Policies)
+// before the token rotates, inside the rotation's transaction; its error is
 // returned as it is and leaves the token unconsumed, so a request the caller
 // cannot serve (a bad ttl, say) does not cost the client its session. Pass
 // nil when nothing about the request can be refused: then a token that has
@@ -104,7 +110,7 @@ type Refreshed struct {
 // It returns CodeInvalidGrant (unknown, revoked, expired, disabled user),
 // CodeRefreshTokenReused, CodeProvisioningPending, authorize's error or the
 // database's.
-func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(db.User, db.Policy) error) (Refreshed, error) {
+func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(Policy) error) (Refreshed, error) {
 	hash := hashToken(token)
 	next, nextHash := newRefreshToken()
 	if authorize == nil {
@@ -161,7 +167,22 @@ func (s *Sessions) rotateFresh(ctx context.Context, hash, nextHash []byte) (Refr
 		// transaction gives the right answer, or the database's error.
 		return Refreshed{}, pgx.ErrNoRows
 	}
-	return Refreshed{User: row.User, Policy: row.Policy, SessionID: row.SessionID}, nil
+	// The token has rotated: a policy row that no longer parses fails the
+	// request as it did when the caller converted it, after the rotation.
+	pol, err := s.policy(row.Policy)
+	if err != nil {
+		return Refreshed{}, err
+	}
+	return Refreshed{User: row.User, Policy: pol, SessionID: row.SessionID}, nil
+}
+
+// policy is the Policy that row, read with a refresh token, stands for
+// (SessionConfig.Policies), or the zero Policy without Policies.
+func (s *Sessions) policy(row db.Policy) (Policy, error) {
+	if s.cfg.Policies == nil {
+		return Policy{}, nil
+	}
+	return s.cfg.Policies.FromRow(row)
 }
 
 const (
@@ -226,7 +247,7 @@ func (s *Sessions) rotateGroup(group []db.RotateFreshRefreshTokenParams) ([]*db.
 
 // refreshTx is Refresh in a transaction, for every token rotateFresh does
 // not take and for callers with something to authorize.
-func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, nextHash []byte, authorize func(db.User, db.Policy) error) (Refreshed, error) {
+func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, nextHash []byte, authorize func(Policy) error) (Refreshed, error) {
 	var out Refreshed
 	var reused bool
 	err := db.WithTx(ctx, s.pool, func(q *db.Queries) error {
@@ -252,8 +273,15 @@ func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, next
 			}
 			return s.audit.RecordTx(ctx, q, Event{Type: EventRefreshTokenReused, UserID: row.User.ID, Username: row.User.Username, SessionID: row.SessionID})
 		}
+		if authorize != nil && s.cfg.Policies == nil {
+			return errors.New("auth: Refresh with authorize needs SessionConfig.Policies")
+		}
+		pol, err := s.policy(row.Policy)
+		if err != nil {
+			return err
+		}
 		if authorize != nil {
-			if err := authorize(row.User, row.Policy); err != nil {
+			if err := authorize(pol); err != nil {
 				return err
 			}
 		}
@@ -271,7 +299,7 @@ func (s *Sessions) refreshTx(ctx context.Context, hash []byte, next string, next
 		if err := s.audit.RecordTx(ctx, q, Event{Type: EventTokenRefreshed, UserID: row.User.ID, Username: row.User.Username, SessionID: row.SessionID}); err != nil {
 			return err
 		}
-		out = Refreshed{User: row.User, Policy: row.Policy, SessionID: row.SessionID, RefreshToken: next}
+		out = Refreshed{User: row.User, Policy: pol, SessionID: row.SessionID, RefreshToken: next}
 		return nil
 	})
 	if err != nil {

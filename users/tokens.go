@@ -10,7 +10,6 @@ import (
 
 	"github.com/sdkauth/sdkauth"
 	"github.com/sdkauth/sdkauth/auth"
-	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -124,11 +123,7 @@ func (t *Tokens) Password(ctx context.Context, username, password string, ask As
 func (t *Tokens) Refresh(ctx context.Context, refreshToken string, ask Ask) (Issued, error) {
 	var acl keys.ACL
 	var ttl time.Duration
-	grantUnder := func(row db.Policy) error {
-		pol, err := t.Policies.FromRow(row)
-		if err != nil {
-			return err
-		}
+	grantUnder := func(pol auth.Policy) (err error) {
 		acl, ttl, err = t.Policies.Grant(pol, ask.TTL, ask.ACL)
 		return err
 	}
@@ -138,9 +133,9 @@ func (t *Tokens) Refresh(ctx context.Context, refreshToken string, ask Ask) (Iss
 	// exists by foreign key, and Grant caps the default ttl at the policy's
 	// maximum), so the grant is worked out afterwards and Refresh may rotate
 	// in a single statement.
-	var authorize func(db.User, db.Policy) error
+	var authorize func(auth.Policy) error
 	if ask.TTL != 0 || ask.ACL != nil {
-		authorize = func(_ db.User, pol db.Policy) error { return grantUnder(pol) }
+		authorize = grantUnder
 	}
 	r, err := t.Sessions.Refresh(ctx, refreshToken, authorize)
 	if err != nil {

@@ -2,9 +2,14 @@ package main
 
 import "github.com/sdkauth/sdkauth/internal/server"
 
-// app is the wired service (internal/server) that `serve`, `dev` and
-// `users reconcile` run.
-type app = server.Server
-
 // newApp wires the service from the configuration.
 var newApp = server.New
+
+// config is sdkauth's configuration, read from the environment.
+type config = server.Config
+
+// loadConfig reads and checks the configuration (server.LoadConfig).
+var loadConfig = server.LoadConfig
+
+// need says which settings a command must have.
+type need = server.Need

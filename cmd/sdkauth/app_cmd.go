@@ -49,7 +49,7 @@ platform than api.nexmo.com).`,
 		Example: `  sdkauth app create --name my-app --rtc-event-url https://example.com/webhooks/rtc`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(envOf(cmd.Context()), need{vonageAPI: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{VonageAPI: true})
 			if err != nil {
 				return err
 			}

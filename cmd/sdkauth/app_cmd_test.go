@@ -17,6 +17,7 @@ import (
 	"github.com/sdkauth/sdkauth/emulator"
 	"github.com/sdkauth/sdkauth/internal/contracttest"
 	"github.com/sdkauth/sdkauth/internal/server"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -29,7 +30,7 @@ func TestAppCreateKeyWorksForServe(t *testing.T) {
 	ems := httptest.NewServer(em)
 	t.Cleanup(ems.Close)
 	vars := map[string]string{"VONAGE_API_URL": ems.URL, "VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"}
-	cfg, err := loadConfig(mapEnv(vars), need{vonageAPI: true})
+	cfg, err := loadConfig(mapEnv(vars), need{VonageAPI: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestAppCreateKeyWorksForServe(t *testing.T) {
 	vars["DATABASE_URL"] = dbtest.NewURL(t)
 	vars["SDKAUTH_KEY_ENCRYPTION_KEY"] = keys.NewEncryptionKey()
 	vars["SDKAUTH_ARGON2_MEMORY_KIB"], vars["SDKAUTH_ARGON2_ITERATIONS"] = "64", "1"
-	scfg, err := loadConfig(mapEnv(vars), need{database: true, key: true})
+	scfg, err := loadConfig(mapEnv(vars), need{Database: true, Key: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +82,9 @@ func TestAppCreateKeyWorksForServe(t *testing.T) {
 	t.Cleanup(a.Close)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, URL: srv.URL, Em: em, EmURL: ems.URL, AppID: id, App: a, client: &http.Client{Transport: contracttest.Transport(t, nil)}}
-	tok := s.signup("new-user", "correct horse battery")["access_token"].(string)
-	if r := s.emulatorDo(http.MethodGet, "/v1/users", tok); r.Status != http.StatusOK {
+	s := &servertest.Stack{T: t, URL: srv.URL, Em: em, EmURL: ems.URL, AppID: id, App: a, Client: &http.Client{Transport: contracttest.Transport(t, nil)}}
+	tok := s.Signup("new-user", "correct horse battery")["access_token"].(string)
+	if r := s.EmulatorDo(http.MethodGet, "/v1/users", tok); r.Status != http.StatusOK {
 		t.Fatalf("the emulator refuses the token: %d %s", r.Status, r.Body)
 	}
 }

@@ -28,7 +28,7 @@ func cliClients(ctx context.Context, pool *pgxpool.Pool) (context.Context, *auth
 
 // withPool runs fn with a pool on DATABASE_URL.
 func withPool(ctx context.Context, fn func(*pgxpool.Pool) error) error {
-	cfg, err := loadConfig(envOf(ctx), need{database: true})
+	cfg, err := loadConfig(envOf(ctx), need{Database: true})
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/internal/jwttest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 func TestJWTCommandMintsAndInspects(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", "correct horse battery")
+	s.Signup("new-user", "correct horse battery")
 
 	out, err := s.run("jwt", "--sub", "new-user", "--ttl", "3600")
 	if err != nil {
@@ -23,11 +24,11 @@ func TestJWTCommandMintsAndInspects(t *testing.T) {
 	if strings.Count(tok, "\n") != 0 || strings.Count(tok, ".") != 2 {
 		t.Fatalf("jwt printed more than a token: %q", out)
 	}
-	claims := decodeSegment(t, tok, 1)
+	claims := servertest.DecodeSegment(t, tok, 1)
 	if claims["exp"].(float64)-claims["iat"].(float64) != 3600 || claims["sub"] != "new-user" {
 		t.Fatalf("claims %v", claims)
 	}
-	if r := s.emulatorDo(http.MethodGet, "/v1/users", tok); r.Status != http.StatusOK {
+	if r := s.EmulatorDo(http.MethodGet, "/v1/users", tok); r.Status != http.StatusOK {
 		t.Fatalf("emulator refused the minted token: %d %s", r.Status, r.Body)
 	}
 	if out, err := s.run("jwt", "inspect", tok); err != nil || !strings.Contains(out, "the token is valid") || !strings.Contains(out, "verifies with the key") {
@@ -35,7 +36,7 @@ func TestJWTCommandMintsAndInspects(t *testing.T) {
 	}
 
 	admin, err := s.run("jwt", "--exp", "0", "--ttl", "60s")
-	if err != nil || strings.Contains(strings.Join(keysOf(decodeSegment(t, strings.TrimSpace(admin), 1)), ","), "sub") {
+	if err != nil || strings.Contains(strings.Join(servertest.KeysOf(servertest.DecodeSegment(t, strings.TrimSpace(admin), 1)), ","), "sub") {
 		t.Fatalf("admin jwt: %v: %s", err, admin)
 	}
 

@@ -94,7 +94,7 @@ func keysListCmd() *cobra.Command {
 		Short: "List the stored signing keys and their states",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{Database: true})
 			if err != nil {
 				return err
 			}
@@ -143,7 +143,7 @@ Needs DATABASE_URL, SDKAUTH_KEY_ENCRYPTION_KEY, VONAGE_APPLICATION_ID,
 VONAGE_API_KEY and VONAGE_API_SECRET.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true, key: true, vonageAPI: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{Database: true, Key: true, VonageAPI: true})
 			if err != nil {
 				return err
 			}

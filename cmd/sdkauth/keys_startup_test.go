@@ -39,7 +39,7 @@ func TestStartupRefusesAKeyTheApplicationDoesNotHave(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, withVonageAPI) // the right key: it starts
-	if r := s.do(http.MethodGet, "/readyz", "", nil); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodGet, "/readyz", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("readyz %d", r.Status)
 	}
 	wrong := testkit.Key(t, 1)
@@ -99,7 +99,7 @@ func TestStartupNeedsTheRightEncryptionKey(t *testing.T) {
 			return "x", true
 		}
 		return "", false
-	}, need{database: true, key: true})
+	}, need{Database: true, Key: true})
 	if err == nil || !strings.Contains(err.Error(), "SDKAUTH_KEY_ENCRYPTION_KEY is required") {
 		t.Fatalf("no encryption key: %v", err)
 	}

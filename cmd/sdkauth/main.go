@@ -54,7 +54,7 @@ func serveCmd() *cobra.Command {
 		Short: "Run the HTTP API (the schema must be current: see migrate)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true, key: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{Database: true, Key: true})
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 func migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Manage the database schema"}
 	open := func(cmd *cobra.Command) (*db.Migrator, func(), error) {
-		cfg, err := loadConfig(envOf(cmd.Context()), need{database: true})
+		cfg, err := loadConfig(envOf(cmd.Context()), need{Database: true})
 		if err != nil {
 			return nil, nil, err
 		}

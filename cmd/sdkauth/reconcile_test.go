@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/servertest"
+	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -29,17 +32,17 @@ func (s *stack) vonageAdmin() *vonage.Client {
 // reconcile runs `sdkauth users reconcile -o json` with args and decodes
 // the report.
 func (s *stack) reconcile(args ...string) users.Report {
-	s.t.Helper()
+	s.T.Helper()
 	out, err := s.runWith(map[string]string{
 		"VONAGE_API_URL":             s.EmURL,
 		"SDKAUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(s.App.Config.KeyEncryptionKey),
 	}, append([]string{"users", "reconcile", "-o", "json"}, args...)...)
 	if err != nil {
-		s.t.Fatalf("reconcile: %v\n%s", err, out)
+		s.T.Fatalf("reconcile: %v\n%s", err, out)
 	}
 	var rep users.Report
 	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep); err != nil {
-		s.t.Fatalf("reconcile output: %v\n%s", err, out)
+		s.T.Fatalf("reconcile output: %v\n%s", err, out)
 	}
 	return rep
 }
@@ -57,9 +60,9 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
-	a := s.signup("new-user-a", goodPassword)
-	s.signup("new-user-b", goodPassword)
-	c := s.signup("new-user-c", goodPassword)
+	a := s.Signup("new-user-a", servertest.GoodPassword)
+	s.Signup("new-user-b", servertest.GoodPassword)
+	c := s.Signup("new-user-c", servertest.GoodPassword)
 	admin := s.vonageAdmin()
 	// Behind our back: new-user-a's Vonage user is deleted, others appear
 	// (more than a page of them, so reconcile must follow the next links),
@@ -76,7 +79,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	if _, err := admin.CreateUser(ctx, foreign); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.New(s.App.Pool).DeleteUser(ctx, uuid.MustParse(userID(c))); err != nil {
+	if err := db.New(s.App.Pool).DeleteUser(ctx, uuid.MustParse(servertest.UserID(c))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -108,7 +111,7 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 	for _, u := range s.Em.Users(s.AppID) {
 		names[u.Name] = u.Properties["custom_data"].(map[string]any)
 	}
-	if names["new-user-a"][users.OwnerKey] != userID(a) {
+	if names["new-user-a"][users.OwnerKey] != servertest.UserID(a) {
 		t.Fatalf("new-user-a was not re-created as ours: %v", names["new-user-a"])
 	}
 	if _, ok := names["new-user-c"]; ok {
@@ -118,12 +121,12 @@ func TestReconcileFindsDriftBothWaysAndFixesWhatIsOurs(t *testing.T) {
 		t.Fatalf("a Vonage user we did not create was deleted (%d users left)", len(names))
 	}
 	// The re-created user works end to end.
-	tok := s.mustLogin("new-user-a", goodPassword)
+	tok := s.MustLogin("new-user-a", servertest.GoodPassword)
 	vid := tok["user"].(map[string]any)["vonage_user_id"].(string)
 	if vid != fixed["missing_remote new-user-a"].VonageUserID {
 		t.Fatalf("local user points at %s, reconcile made %s", vid, fixed["missing_remote new-user-a"].VonageUserID)
 	}
-	if r := s.emulatorDo("GET", "/v1/users/"+vid, tok["access_token"].(string)); r.Status != 200 {
+	if r := s.EmulatorDo("GET", "/v1/users/"+vid, tok["access_token"].(string)); r.Status != 200 {
 		t.Fatalf("the emulator refuses the re-created user's token: %d %s", r.Status, r.Body)
 	}
 	again := s.reconcile()
@@ -138,8 +141,8 @@ func TestReconcileRepairsFieldsNamesAndLinks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, nil)
-	a := s.signup("new-user-a", goodPassword)
-	b := s.signup("new-user-b", goodPassword)
+	a := s.Signup("new-user-a", servertest.GoodPassword)
+	b := s.Signup("new-user-b", servertest.GoodPassword)
 	admin := s.vonageAdmin()
 	other, name := "Someone Else", "renamed-behind-our-back"
 	if _, err := admin.UpdateUser(ctx, a["user"].(map[string]any)["vonage_user_id"].(string), vonage.UserUpdate{DisplayName: &other}); err != nil {
@@ -159,5 +162,49 @@ func TestReconcileRepairsFieldsNamesAndLinks(t *testing.T) {
 	}
 	if rep := s.reconcile(); len(rep.Drift) != 0 {
 		t.Fatalf("drift left: %+v", rep.Drift)
+	}
+}
+
+func TestAJobFailsAfterItsAttemptsAndReconcileFixRetriesIt(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, map[string]string{"SDKAUTH_PROVISIONING_MAX_ATTEMPTS": "3"})
+	admin := s.AdminAuth("admin")
+	s.SetFaults(`{"path": "/v1/users", "method": "POST", "status": 503}`)
+	r := s.PostJSON("/v1/signup", map[string]string{"username": "new-user", "password": servertest.GoodPassword})
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("sign-up during an outage: %d %s", r.Status, r.Body)
+	}
+	id := servertest.UserID(r.JSON(t))
+	testkit.WaitFor(t, 30*time.Second, "the job to fail for good", func() bool { return len(s.FailedJobs(admin)) == 1 })
+	if j := s.FailedJobs(admin)[0]; j["attempts"] != 3.0 || !strings.Contains(j["last_error"].(string), "503") {
+		t.Fatalf("failed job %v", j)
+	}
+	if got := s.Em.Stats()["POST /v1/users 503"]; got != 3 {
+		t.Fatalf("%d attempts reached Vonage, want 3", got)
+	}
+	if u := s.AdminUser(admin, id); u["provisioning"] != users.StateFailed {
+		t.Fatalf("user %v", u)
+	}
+	if d := driftByName(s.reconcile())["provisioning_failed new-user"]; d.Fixed || !strings.Contains(d.Detail, "503") {
+		t.Fatalf("reconcile reports %+v", d)
+	}
+
+	s.ClearFaults()
+	d := driftByName(s.reconcile("--fix"))["provisioning_failed new-user"]
+	if !d.Fixed {
+		t.Fatalf("reconcile --fix: %+v", d)
+	}
+	// Fixed at once, by reconcile itself.
+	if u := s.AdminUser(admin, id); u["provisioning"] != users.StateProvisioned || u["vonage_user_id"] == nil {
+		t.Fatalf("user after reconcile --fix: %v", u)
+	}
+	if all := s.Em.Users(s.AppID); len(all) != 1 || all[0].Name != "new-user" {
+		t.Fatalf("Vonage users %+v", all)
+	}
+	if left := s.FailedJobs(admin); len(left) != 0 {
+		t.Fatalf("failed jobs left: %v", left)
+	}
+	if rep := s.reconcile(); len(rep.Drift) != 0 {
+		t.Fatalf("drift after --fix: %+v", rep.Drift)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/vonage"
@@ -57,7 +58,7 @@ func TestThreeReplicasProvisionEveryUserOnce(t *testing.T) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			st, body, err := postJSONTo(client, replicas[i%3]+"/v1/signup",
-				map[string]string{"username": fmt.Sprintf("new-user-%03d", i), "password": goodPassword})
+				map[string]string{"username": fmt.Sprintf("new-user-%03d", i), "password": servertest.GoodPassword})
 			if err != nil || st != http.StatusAccepted {
 				t.Errorf("sign-up %d on replica %d: %d %v %s", i, i%3, st, err, body)
 			}
@@ -82,7 +83,7 @@ func TestThreeReplicasProvisionEveryUserOnce(t *testing.T) {
 		t.Fatalf("only %d creates met the outage: the test proves little", stats["POST /v1/users 503"])
 	}
 	// Stats count answers; the emulator's own listing counts users.
-	s := &stack{t: t, EmURL: emURL, AppID: appID, Key: key}
+	s := &stack{&servertest.Stack{T: t, EmURL: emURL, AppID: appID, Key: key}}
 	count := 0
 	if err := s.vonageAdmin().EachUser(t.Context(), vonage.ListUsersParams{PageSize: 100}, func(vonage.User) error { count++; return nil }); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,31 +15,14 @@ import (
 
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
-	"github.com/sdkauth/sdkauth/internal/contracttest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
-// replica starts a second sdkauth on s's database and emulator, wired as
-// `serve` wires it: what a second replica behind a load balancer is.
-func (s *stack) replica() *stack {
-	s.t.Helper()
-	a, err := newApp(context.Background(), s.App.Config, slog.New(slog.DiscardHandler))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(a.Close)
-	srv := httptest.NewServer(a.Handler)
-	s.t.Cleanup(srv.Close)
-	r := *s
-	r.URL, r.App = srv.URL, a
-	r.client = &http.Client{Transport: contracttest.Transport(s.t, nil)}
-	return &r
-}
-
 func jwksKids(t *testing.T, s *stack) ([]string, string) {
 	t.Helper()
-	r := s.do(http.MethodGet, "/.well-known/jwks.json", "", nil)
+	r := s.Do(http.MethodGet, "/.well-known/jwks.json", "", nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("jwks: %d", r.Status)
 	}
@@ -57,7 +39,7 @@ func jwksKids(t *testing.T, s *stack) ([]string, string) {
 func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	t.Parallel()
 	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s"})
-	b := a.replica()
+	b := &stack{a.Replica()}
 	replicas := []*stack{a, b}
 	oldKID := keys.Thumbprint(&a.Key.PublicKey)
 
@@ -65,7 +47,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	refresh := make([]string, clients)
 	var before string // an access token minted before the rotation
 	for i := range clients {
-		body := replicas[i%2].signup(fmt.Sprintf("new-user-%d", i), "correct horse battery")
+		body := replicas[i%2].Signup(fmt.Sprintf("new-user-%d", i), "correct horse battery")
 		refresh[i] = body["refresh_token"].(string)
 		before = body["access_token"].(string)
 	}
@@ -78,7 +60,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 		wg.Go(func() {
 			for n := 0; n < 2000 && !stop.Load(); n++ { // bounded, whatever happens
 				on, other := replicas[n%2], replicas[(n+1)%2]
-				r := on.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[i]}})
+				r := on.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[i]}})
 				if r.Status != http.StatusOK {
 					failures.Add(1)
 					firstFailure.Do(func() { t.Errorf("refresh on replica %d: %d %s", n%2, r.Status, r.Body) })
@@ -86,7 +68,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 				}
 				body := r.JSON(t)
 				refresh[i] = body["refresh_token"].(string)
-				me := other.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+body["access_token"].(string))
+				me := other.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+body["access_token"].(string))
 				if me.Status != http.StatusOK {
 					failures.Add(1)
 					firstFailure.Do(func() { t.Errorf("/v1/me on the other replica: %d %s", me.Status, me.Body) })
@@ -118,7 +100,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 	}
 	t.Logf("%d refresh-and-verify rounds, %d of them after the rotation", done.Load(), done.Load()-atRotation)
 	audited := 0
-	for _, e := range a.audit(auth.EventKeyRotated) {
+	for _, e := range a.Audit(auth.EventKeyRotated) {
 		if strings.Contains(e.Detail, "new_kid="+newKID) {
 			audited++
 		}
@@ -129,18 +111,18 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 
 	// New tokens work at Vonage; tokens from before are refused there, as
 	// Vonage keeps one key, but sdkauth accepts them until they expire.
-	fresh := a.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[0]}}).JSON(t)["access_token"].(string)
-	if header := decodeSegment(t, fresh, 0); header["kid"] != newKID {
+	fresh := a.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh[0]}}).JSON(t)["access_token"].(string)
+	if header := servertest.DecodeSegment(t, fresh, 0); header["kid"] != newKID {
 		t.Fatalf("a new token is signed by %v", header["kid"])
 	}
-	if r := a.emulatorDo(http.MethodGet, "/v1/users", fresh); r.Status != http.StatusOK {
+	if r := a.EmulatorDo(http.MethodGet, "/v1/users", fresh); r.Status != http.StatusOK {
 		t.Fatalf("the emulator refuses a new token: %d %s", r.Status, r.Body)
 	}
-	if r := a.emulatorDo(http.MethodGet, "/v1/users", before); r.Status != http.StatusUnauthorized {
+	if r := a.EmulatorDo(http.MethodGet, "/v1/users", before); r.Status != http.StatusUnauthorized {
 		t.Fatalf("the emulator accepts a token signed with the old key: %d %s", r.Status, r.Body)
 	}
 	for i, r := range replicas {
-		if me := r.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+before); me.Status != http.StatusOK {
+		if me := r.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+before); me.Status != http.StatusOK {
 			t.Fatalf("replica %d refuses a live token signed with the previous key: %d %s", i, me.Status, me.Body)
 		}
 		kids, cache := jwksKids(t, r)
@@ -159,7 +141,7 @@ func TestRotationUnderLoadAcrossTwoReplicas(t *testing.T) {
 			kids, _ := jwksKids(t, r)
 			return len(kids) == 1
 		})
-		if me := r.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+before); me.Status != http.StatusUnauthorized {
+		if me := r.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+before); me.Status != http.StatusUnauthorized {
 			t.Fatalf("replica %d accepts a token of a lapsed key: %d", i, me.Status)
 		}
 	}
@@ -177,7 +159,7 @@ func TestRotationKeepsVonageReachable(t *testing.T) {
 	// refuses is left pending at once, whatever the timeout.
 	a := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret", "SDKAUTH_KEY_POLL": "1s", "SDKAUTH_LOGIN_RATE_PER_IP": "0",
 		"SDKAUTH_PROVISION_TIMEOUT": "30s"})
-	b := a.replica()
+	b := &stack{a.Replica()}
 	replicas := []*stack{a, b}
 	oldKID := keys.Thumbprint(&a.Key.PublicKey)
 
@@ -192,7 +174,7 @@ func TestRotationKeepsVonageReachable(t *testing.T) {
 				on := replicas[(w+n)%2]
 				name := fmt.Sprintf("rotating-%d-%d", w, n)
 				started.Store(name, time.Now())
-				r := on.postJSON("/v1/signup", map[string]string{"username": name, "password": "correct horse battery"})
+				r := on.PostJSON("/v1/signup", map[string]string{"username": name, "password": "correct horse battery"})
 				if r.Status != http.StatusCreated {
 					failures.Add(1)
 					firstFailure.Do(func() { t.Errorf("sign-up on replica %d: %d %s", (w+n)%2, r.Status, r.Body) })

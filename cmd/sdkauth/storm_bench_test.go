@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
@@ -39,7 +40,7 @@ func BenchmarkLoginStorm(b *testing.B) {
 	}, sdkauthReady)
 	base := "http://" + p.Addr
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
-	if st, body, err := postJSONTo(client, base+"/v1/signup", map[string]string{"username": "new-user", "password": goodPassword}); err != nil || st != http.StatusCreated {
+	if st, body, err := postJSONTo(client, base+"/v1/signup", map[string]string{"username": "new-user", "password": servertest.GoodPassword}); err != nil || st != http.StatusCreated {
 		b.Fatalf("signup: %d %v %s", st, err, body)
 	}
 	before := procStatus(b, p.cmd.Process.Pid, "VmRSS")
@@ -48,7 +49,7 @@ func BenchmarkLoginStorm(b *testing.B) {
 		var wg sync.WaitGroup
 		for range 200 {
 			wg.Go(func() {
-				st, _, err := postJSONTo(client, base+"/v1/token", map[string]string{"grant_type": "password", "username": "new-user", "password": goodPassword})
+				st, _, err := postJSONTo(client, base+"/v1/token", map[string]string{"grant_type": "password", "username": "new-user", "password": servertest.GoodPassword})
 				switch {
 				case err == nil && st == http.StatusOK:
 					ok.Add(1)

@@ -47,7 +47,7 @@ kinds to a person.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output must be text or json")
 			}
-			cfg, err := loadConfig(envOf(cmd.Context()), need{database: true, key: true})
+			cfg, err := loadConfig(envOf(cmd.Context()), need{Database: true, Key: true})
 			if err != nil {
 				return err
 			}

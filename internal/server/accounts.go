@@ -28,7 +28,7 @@ type Accounts struct {
 	auditRetention time.Duration
 }
 
-func newAccounts(cfg Config, pool *pgxpool.Pool, client *vonage.Client, hasher *auth.Hasher, log *slog.Logger) *Accounts {
+func newAccounts(cfg Config, pool *pgxpool.Pool, client *vonage.Client, hasher *auth.Hasher, policies *auth.Policies, log *slog.Logger) *Accounts {
 	audit := auth.NewAudit(pool, log)
 	throttle := auth.NewThrottle(pool, auth.DefaultThrottle(cfg.LoginRatePerIP))
 	prov := users.NewProvisioner(users.ProvisionerConfig{
@@ -42,7 +42,7 @@ func newAccounts(cfg Config, pool *pgxpool.Pool, client *vonage.Client, hasher *
 	return &Accounts{
 		Audit:       audit,
 		Throttle:    throttle,
-		Sessions:    auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace, Throttle: throttle, Log: log}, audit),
+		Sessions:    auth.NewSessions(pool, auth.SessionConfig{Idle: cfg.SessionIdle, Max: cfg.SessionMax, Grace: cfg.RefreshGrace, Throttle: throttle, Log: log, Policies: policies}, audit),
 		Provisioner: prov,
 		Users: users.NewService(users.ServiceConfig{
 			Pool:        pool,

@@ -2,9 +2,8 @@ package server
 
 import "time"
 
-// Config is sdkauth's configuration. cmd/sdkauth reads it from the
-// environment (12-factor), where every variable also has a NAME_FILE
-// variant for secrets mounted as files.
+// Config is sdkauth's configuration, read from the environment (12-factor)
+// by LoadConfig.
 type Config struct {
 	DatabaseURL      string
 	Addr             string

@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if !auth.HashesInArenas() {
 		log.Warn("argon2id: golang.org/x/crypto/argon2's internals differ from what auth/argon2.go expects; each password hash allocates its own memory (argon2.IDKey)")
 	}
-	acc := newAccounts(cfg, pool, client, hasher, log)
+	acc := newAccounts(cfg, pool, client, hasher, policies, log)
 	metrics.WatchProvisioning(acc.Provisioner.Stats)
 	clients := auth.NewClients(pool, acc.Throttle, acc.Audit)
 	tokens := &users.Tokens{

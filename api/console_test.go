@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 // consoleRequest sends a console request with a plain client (the console's
 // pages are HTML, outside the JSON contract) that does not follow redirects.
 func (s *stack) consoleRequest(method, path string, form url.Values, header ...string) *http.Response {
-	s.t.Helper()
+	s.T.Helper()
 	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -33,7 +34,7 @@ func (s *stack) consoleRequest(method, path string, form url.Values, header ...s
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	res.Body.Close()
 	return res
@@ -42,15 +43,15 @@ func (s *stack) consoleRequest(method, path string, form url.Values, header ...s
 // consoleSignIn signs in with id and secret and returns the session cookie
 // and its CSRF token.
 func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http.Cookie, csrf string) {
-	s.t.Helper()
+	s.T.Helper()
 	res := s.consoleRequest(http.MethodPost, "/console/sign-in", url.Values{"client_id": {id}, "client_secret": {secret}}, header...)
 	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) != 1 {
-		s.t.Fatalf("sign-in: %d, cookies %v", res.StatusCode, res.Cookies())
+		s.T.Fatalf("sign-in: %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 	cookie = res.Cookies()[0]
 	csrf, err := db.New(s.App.Pool).LatestConsoleCSRF(context.Background())
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	return cookie, csrf
 }
@@ -58,7 +59,7 @@ func (s *stack) consoleSignIn(id, secret string, header ...string) (cookie *http
 func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	id, secret := s.newClient("admin")
+	id, secret := s.NewClient("admin")
 
 	// Every page has a strict policy: no script at all, nothing from
 	// elsewhere, no framing, and nothing cached.
@@ -156,13 +157,13 @@ func TestConsoleCookieHeadersAndExpiry(t *testing.T) {
 
 	// Rotating the client's secret ends what the old secret opened.
 	cookie, _ = s.consoleSignIn(id, secret)
-	if r := s.do(http.MethodPost, "/v1/admin/clients/"+id+"/secret", "", nil, "Authorization", basic(id, secret)); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodPost, "/v1/admin/clients/"+id+"/secret", "", nil, "Authorization", servertest.Basic(id, secret)); r.Status != http.StatusOK {
 		t.Fatalf("rotate: %d %s", r.Status, r.Body)
 	}
 	ended("a session of a rotated client")
 
 	// Signing out ends the session for good.
-	id2, secret2 := s.newClient("admin")
+	id2, secret2 := s.NewClient("admin")
 	cookie, csrf = s.consoleSignIn(id2, secret2)
 	if code := signOut(url.Values{"csrf": {csrf}}, "Origin", s.URL, "Sec-Fetch-Site", "same-origin"); code != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", code)

@@ -1,9 +1,11 @@
-package main
+package api_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 // TestGuessablePasswordsAreRefusedEverywhereOneIsSet sends passwords that
@@ -15,9 +17,9 @@ import (
 func TestGuessablePasswordsAreRefusedEverywhereOneIsSet(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
-	me := s.signup("new-user", goodPassword)
-	usersBefore := s.count("users")
+	admin := s.AdminAuth("admin")
+	me := s.Signup("new-user", servertest.GoodPassword)
+	usersBefore := s.Count("users")
 
 	refused := func(t *testing.T, r response, field, password string) {
 		t.Helper()
@@ -49,25 +51,25 @@ func TestGuessablePasswordsAreRefusedEverywhereOneIsSet(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pw := tc.forAnotherUser
-			refused(t, s.postJSON("/v1/signup", map[string]string{"username": "another-user", "password": pw}), "password", pw)
-			refused(t, s.postJSON("/v1/admin/users", map[string]string{"username": "another-user", "password": pw}, "Authorization", admin), "password", pw)
+			refused(t, s.PostJSON("/v1/signup", map[string]string{"username": "another-user", "password": pw}), "password", pw)
+			refused(t, s.PostJSON("/v1/admin/users", map[string]string{"username": "another-user", "password": pw}, "Authorization", admin), "password", pw)
 			pw = tc.forNewUser
-			refused(t, s.postJSON("/v1/me/password", map[string]string{"current_password": goodPassword, "new_password": pw}, bearer(me)...), "new_password", pw)
+			refused(t, s.PostJSON("/v1/me/password", map[string]string{"current_password": servertest.GoodPassword, "new_password": pw}, bearer(me)...), "new_password", pw)
 		})
 	}
-	if n := s.count("users"); n != usersBefore {
+	if n := s.Count("users"); n != usersBefore {
 		t.Fatalf("%d users, want %d: a refused password created one", n, usersBefore)
 	}
-	s.mustLogin("new-user", goodPassword) // the password was not changed
+	s.MustLogin("new-user", servertest.GoodPassword) // the password was not changed
 
 	const passphrase = "quiet lantern river"
-	if r := s.postJSON("/v1/signup", map[string]string{"username": "signed-up-user", "password": passphrase}); r.Status != http.StatusCreated {
+	if r := s.PostJSON("/v1/signup", map[string]string{"username": "signed-up-user", "password": passphrase}); r.Status != http.StatusCreated {
 		t.Fatalf("sign-up with a passphrase: %d %s", r.Status, r.Body)
 	}
-	if r := s.postJSON("/v1/admin/users", map[string]string{"username": "created-user", "password": passphrase}, "Authorization", admin); r.Status != http.StatusCreated {
+	if r := s.PostJSON("/v1/admin/users", map[string]string{"username": "created-user", "password": passphrase}, "Authorization", admin); r.Status != http.StatusCreated {
 		t.Fatalf("admin create with a passphrase: %d %s", r.Status, r.Body)
 	}
-	if r := s.postJSON("/v1/me/password", map[string]string{"current_password": goodPassword, "new_password": passphrase}, bearer(me)...); r.Status != http.StatusOK {
+	if r := s.PostJSON("/v1/me/password", map[string]string{"current_password": servertest.GoodPassword, "new_password": passphrase}, bearer(me)...); r.Status != http.StatusOK {
 		t.Fatalf("password change to a passphrase: %d %s", r.Status, r.Body)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 // TestRefreshUnderStoredPolicy is the refresh grant for a user whose policy
@@ -19,17 +20,17 @@ import (
 func TestRefreshUnderStoredPolicy(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
-	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.adminAuth("admin")); r.Status != http.StatusCreated {
+	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.AdminAuth("admin")); r.Status != http.StatusCreated {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)
 	}
-	body := s.signup("new-user", "correct horse battery")
+	body := s.Signup("new-user", "correct horse battery")
 	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
-	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(userID(body)), "read-only"); err != nil {
+	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(servertest.UserID(body)), "read-only"); err != nil {
 		t.Fatal(err)
 	}
 	r0 := body["refresh_token"].(string)
 
-	refused := s.postJSON("/v1/token", map[string]any{"grant_type": "refresh_token", "refresh_token": r0, "ttl": 7200})
+	refused := s.PostJSON("/v1/token", map[string]any{"grant_type": "refresh_token", "refresh_token": r0, "ttl": 7200})
 	if code, name := firstInvalid(t, refused); refused.Status != http.StatusBadRequest || code != "validation_failed" || name != "ttl" {
 		t.Fatalf("ttl=7200 under a 3600 s policy: %d %s", refused.Status, refused.Body)
 	}
@@ -38,12 +39,12 @@ func TestRefreshUnderStoredPolicy(t *testing.T) {
 	if r.Status != http.StatusOK || r.JSON(t)["expires_in"] != float64(900) {
 		t.Fatalf("the refresh token after a refused grant: %d %s", r.Status, r.Body)
 	}
-	acl, _ := json.Marshal(decodeSegment(t, r.JSON(t)["access_token"].(string), 1)["acl"])
+	acl, _ := json.Marshal(servertest.DecodeSegment(t, r.JSON(t)["access_token"].(string), 1)["acl"])
 	if string(acl) != `{"paths":{"/*/conversations/**":{"methods":["GET"]},"/*/users/**":{"methods":["GET"]}}}` {
 		t.Fatalf("the refreshed token's acl is %s", acl)
 	}
 
-	longer := s.postJSON("/v1/token", map[string]any{"grant_type": "refresh_token", "refresh_token": r.JSON(t)["refresh_token"], "ttl": 3600})
+	longer := s.PostJSON("/v1/token", map[string]any{"grant_type": "refresh_token", "refresh_token": r.JSON(t)["refresh_token"], "ttl": 3600})
 	if longer.Status != http.StatusOK || longer.JSON(t)["expires_in"] != float64(3600) {
 		t.Fatalf("ttl=3600 under a 3600 s policy: %d %s", longer.Status, longer.Body)
 	}

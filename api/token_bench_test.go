@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 // BenchmarkTokenEndpoint drives POST /v1/token through sdkauth's handler as
@@ -18,11 +20,11 @@ import (
 // discards, so the access-log line is not in it. make bench measures the
 // same grants over loopback.
 //
-//	go test -run '^$' -bench TokenEndpoint -benchmem ./cmd/sdkauth/
+//	go test -run '^$' -bench TokenEndpoint -benchmem ./api/
 func BenchmarkTokenEndpoint(b *testing.B) {
 	s := newStack(b, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	id, secret := s.newClient("tokens:admin")
-	refresh := s.signup("new-user", goodPassword)["refresh_token"].(string)
+	id, secret := s.NewClient("tokens:admin")
+	refresh := s.Signup("new-user", servertest.GoodPassword)["refresh_token"].(string)
 
 	post := func(b *testing.B, body, authorization string) string {
 		req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader(body))
@@ -38,7 +40,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 		return w.Body.String()
 	}
 	b.Run("client_credentials", func(b *testing.B) {
-		authorization := basic(id, secret)
+		authorization := servertest.Basic(id, secret)
 		b.ReportAllocs()
 		defer reportCPU(b)()
 		for b.Loop() {
@@ -58,7 +60,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	const inFlight = 16
 	parallelism := max(1, inFlight/runtime.GOMAXPROCS(0))
 	b.Run("client_credentials_parallel", func(b *testing.B) {
-		authorization := basic(id, secret)
+		authorization := servertest.Basic(id, secret)
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		defer reportCPU(b)()
@@ -70,7 +72,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	})
 	chains := make(chan string, parallelism*runtime.GOMAXPROCS(0))
 	for i := range cap(chains) {
-		chains <- s.signup(fmt.Sprintf("new-user-%d", i), goodPassword)["refresh_token"].(string)
+		chains <- s.Signup(fmt.Sprintf("new-user-%d", i), servertest.GoodPassword)["refresh_token"].(string)
 	}
 	b.Run("refresh_token_parallel", func(b *testing.B) {
 		b.ReportAllocs()

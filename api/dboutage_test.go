@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/pgtemp"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
@@ -47,13 +48,13 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStack(t, map[string]string{"DATABASE_URL": cluster.URL, "SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	clientID, secret := s.newClient("tokens:admin")
+	clientID, secret := s.NewClient("tokens:admin")
 
 	const refreshers, minters = 8, 4
 	refreshTokens := make([]string, refreshers)
 	var first map[string]any
 	for i := range refreshTokens {
-		first = s.signup(fmt.Sprintf("outage-user-%d", i), "correct horse battery")
+		first = s.Signup(fmt.Sprintf("outage-user-%d", i), "correct horse battery")
 		refreshTokens[i] = first["refresh_token"].(string)
 	}
 
@@ -138,7 +139,7 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 	}
 	for range minters {
 		load("client_credentials", func() (*http.Response, []byte) {
-			return post(url.Values{"grant_type": {"client_credentials"}}, "Authorization", basic(clientID, secret))
+			return post(url.Values{"grant_type": {"client_credentials"}}, "Authorization", servertest.Basic(clientID, secret))
 		}, func(tok map[string]any) {
 			jti := jtiOf(t, tok["access_token"].(string))
 			mu.Lock()
@@ -155,8 +156,8 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 	testkit.WaitFor(t, 30*time.Second, "503s during the outage", func() bool { return ok503.Load() >= 20 && time.Since(halted) > time.Second })
 	// The rest of the API answers the outage as problem+json.
 	for _, r := range []response{
-		s.do("GET", "/v1/me", "", nil, bearer(first)...),
-		s.do("GET", "/v1/admin/users", "", nil, "Authorization", basic(clientID, secret)),
+		s.Do("GET", "/v1/me", "", nil, bearer(first)...),
+		s.Do("GET", "/v1/admin/users", "", nil, "Authorization", servertest.Basic(clientID, secret)),
 	} {
 		if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" ||
 			r.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(r.Body), `"code":"unavailable"`) {
@@ -189,7 +190,7 @@ func TestPostgresOutageUnderLoadIsServiceUnavailable(t *testing.T) {
 	}
 	// No admin JWT went out without its audit row.
 	stored := map[string]bool{}
-	for _, ev := range s.audit("admin_token_issued") {
+	for _, ev := range s.Audit("admin_token_issued") {
 		stored[strings.TrimPrefix(ev.Detail, "jti=")] = true
 	}
 	for _, jti := range jtis {
@@ -210,6 +211,6 @@ func statusCount(mu *sync.Mutex, statuses map[int]int, status int) int {
 
 // jtiOf reads the jti claim of a JWT.
 func jtiOf(t *testing.T, token string) string {
-	jti, _ := decodeSegment(t, token, 1)["jti"].(string)
+	jti, _ := servertest.DecodeSegment(t, token, 1)["jti"].(string)
 	return jti
 }

@@ -1,27 +1,20 @@
-package main
+package api_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-)
 
-// withoutRequestID drops the per-request id so two problem bodies compare.
-func withoutRequestID(t testing.TB, r response) string {
-	m := r.JSON(t)
-	delete(m, "request_id")
-	b, _ := json.Marshal(m)
-	return string(b)
-}
+	"github.com/sdkauth/sdkauth/internal/servertest"
+)
 
 func TestPasswordGrant(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	first := s.signup("new-user", "correct horse battery")
+	first := s.Signup("new-user", "correct horse battery")
 
-	r := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
+	r := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
 	if r.Status != http.StatusOK {
 		t.Fatalf("password grant (form): %d %s", r.Status, r.Body)
 	}
@@ -32,23 +25,23 @@ func TestPasswordGrant(t *testing.T) {
 	if r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("Cache-Control %q", r.Header.Get("Cache-Control"))
 	}
-	if j := s.postJSON("/v1/token", map[string]string{"grant_type": "password", "username": "NEW-USER", "password": "correct horse battery"}); j.Status != http.StatusOK {
+	if j := s.PostJSON("/v1/token", map[string]string{"grant_type": "password", "username": "NEW-USER", "password": "correct horse battery"}); j.Status != http.StatusOK {
 		t.Fatalf("password grant (JSON, other case): %d %s", j.Status, j.Body)
 	}
 
-	sessions := s.count("sessions")
-	wrong := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
-	unknown := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"nobody-here"}, "password": {"wrong password"}})
+	sessions := s.Count("sessions")
+	wrong := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
+	unknown := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"nobody-here"}, "password": {"wrong password"}})
 	if wrong.Status != http.StatusBadRequest || unknown.Status != http.StatusBadRequest {
 		t.Fatalf("statuses %d and %d", wrong.Status, unknown.Status)
 	}
-	if a, b := withoutRequestID(t, wrong), withoutRequestID(t, unknown); a != b {
+	if a, b := servertest.WithoutRequestID(t, wrong), servertest.WithoutRequestID(t, unknown); a != b {
 		t.Fatalf("a wrong password and an unknown user answer differently:\n%s\n%s", a, b)
 	}
 	if p := wrong.JSON(t); p["error"] != "invalid_grant" || p["code"] != "invalid_credentials" {
 		t.Fatalf("problem %v", p)
 	}
-	if s.count("sessions") != sessions {
+	if s.Count("sessions") != sessions {
 		t.Fatal("a failed login started a session")
 	}
 }
@@ -56,8 +49,8 @@ func TestPasswordGrant(t *testing.T) {
 func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", "correct horse battery")
-	sessions := s.count("sessions")
+	s.Signup("new-user", "correct horse battery")
+	sessions := s.Count("sessions")
 	cases := []struct {
 		name        string
 		contentType string
@@ -77,7 +70,7 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.do(http.MethodPost, "/v1/token", tc.contentType, stringsReader(tc.body))
+			r := s.Do(http.MethodPost, "/v1/token", tc.contentType, strings.NewReader(tc.body))
 			if r.Status != http.StatusBadRequest {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
@@ -94,7 +87,7 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 			}
 		})
 	}
-	if s.count("sessions") != sessions {
+	if s.Count("sessions") != sessions {
 		t.Fatal("a refused token request started a session")
 	}
 }
@@ -102,10 +95,10 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 func TestRefreshGrantRotates(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
-	first := s.signup("new-user", "correct horse battery")
+	first := s.Signup("new-user", "correct horse battery")
 	r0 := first["refresh_token"].(string)
 
-	r := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r0}})
+	r := s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r0}})
 	if r.Status != http.StatusOK {
 		t.Fatalf("refresh: %d %s", r.Status, r.Body)
 	}
@@ -114,15 +107,15 @@ func TestRefreshGrantRotates(t *testing.T) {
 	if r1 == r0 || got["access_token"] == "" || got["expires_in"] != float64(900) {
 		t.Fatalf("refresh response %v", got)
 	}
-	if e := s.emulatorDo(http.MethodGet, "/v1/users", got["access_token"].(string)); e.Status != http.StatusOK {
+	if e := s.EmulatorDo(http.MethodGet, "/v1/users", got["access_token"].(string)); e.Status != http.StatusOK {
 		t.Fatalf("the refreshed token is refused by the emulator: %d %s", e.Status, e.Body)
 	}
 	s.age(first, 1) // past the (zero) grace window
-	old := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r0}})
+	old := s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {r0}})
 	if old.Status != http.StatusBadRequest || old.JSON(t)["error"] != "invalid_grant" {
 		t.Fatalf("the spent refresh token still works: %d %s", old.Status, old.Body)
 	}
-	if bad := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-refresh-token"}}); bad.Status != http.StatusBadRequest || bad.JSON(t)["code"] != "invalid_grant" {
+	if bad := s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-refresh-token"}}); bad.Status != http.StatusBadRequest || bad.JSON(t)["code"] != "invalid_grant" {
 		t.Fatalf("unknown refresh token: %d %s", bad.Status, bad.Body)
 	}
 }
@@ -130,7 +123,7 @@ func TestRefreshGrantRotates(t *testing.T) {
 func TestMeRefusesBadBearers(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	body := s.signup("new-user", "correct horse battery")
+	body := s.Signup("new-user", "correct horse battery")
 	tok := body["access_token"].(string)
 	for name, h := range map[string]string{
 		"none":     "",
@@ -138,7 +131,7 @@ func TestMeRefusesBadBearers(t *testing.T) {
 		"tampered": "Bearer " + tok[:len(tok)-4] + "AAAA",
 		"basic":    "Basic dXNlcjpwYXNz",
 	} {
-		r := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", h)
+		r := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", h)
 		if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "invalid_token" || r.Header.Get("WWW-Authenticate") == "" {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
@@ -148,23 +141,23 @@ func TestMeRefusesBadBearers(t *testing.T) {
 func TestProbes(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	if r := s.do(http.MethodGet, "/healthz", "", nil); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodGet, "/healthz", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("healthz %d", r.Status)
 	}
-	if r := s.do(http.MethodGet, "/readyz", "", nil); r.Status != http.StatusOK || r.JSON(t)["status"] != "ok" {
+	if r := s.Do(http.MethodGet, "/readyz", "", nil); r.Status != http.StatusOK || r.JSON(t)["status"] != "ok" {
 		t.Fatalf("readyz %d %s", r.Status, r.Body)
 	}
-	if r := s.do(http.MethodGet, "/openapi.yaml", "", nil); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodGet, "/openapi.yaml", "", nil); r.Status != http.StatusOK {
 		t.Fatalf("openapi %d", r.Status)
 	}
 	// The page itself is checked in Chromium (api.TestDocsInChromium); here,
 	// that the server serves it and its scripts from itself.
-	if r := s.do(http.MethodGet, "/docs", "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `src="/docs/redoc.standalone.js"`) ||
+	if r := s.Do(http.MethodGet, "/docs", "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `src="/docs/redoc.standalone.js"`) ||
 		!strings.Contains(r.Header.Get("Content-Security-Policy"), "script-src 'self';") {
 		t.Fatalf("docs %d %q %s", r.Status, r.Header.Get("Content-Security-Policy"), r.Body)
 	}
 	for _, script := range []string{"/docs/redoc.standalone.js", "/docs/docs.js"} {
-		if r := s.do(http.MethodGet, script, "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Redoc") {
+		if r := s.Do(http.MethodGet, script, "", nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Redoc") {
 			t.Fatalf("%s %d", script, r.Status)
 		}
 	}
@@ -173,9 +166,9 @@ func TestProbes(t *testing.T) {
 func TestMetricsCountWhatHappens(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", "correct horse battery")
-	s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
-	r := s.do(http.MethodGet, "/metrics", "", nil)
+	s.Signup("new-user", "correct horse battery")
+	s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"wrong password"}})
+	r := s.Do(http.MethodGet, "/metrics", "", nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("metrics: %d", r.Status)
 	}
@@ -201,10 +194,10 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 func TestUnknownRefreshTokensDrawOnThePerIPBudget(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
-	body := s.signup("new-user", "correct horse battery")
+	body := s.Signup("new-user", "correct horse battery")
 	var last response
 	for range 20 {
-		last = s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-refresh-token"}})
+		last = s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"not-a-refresh-token"}})
 		if last.Status == http.StatusTooManyRequests {
 			break
 		}
@@ -213,7 +206,7 @@ func TestUnknownRefreshTokensDrawOnThePerIPBudget(t *testing.T) {
 		t.Fatalf("20 unknown refresh tokens: %d %s", last.Status, last.Body)
 	}
 	// A valid refresh token is never limited per IP.
-	if r := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}); r.Status != http.StatusOK {
+	if r := s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}); r.Status != http.StatusOK {
 		t.Fatalf("a valid refresh token over the budget: %d %s", r.Status, r.Body)
 	}
 }

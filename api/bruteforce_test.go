@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -9,19 +9,20 @@ import (
 
 	"github.com/sdkauth/sdkauth/auth"
 	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 // attempts makes n wrong-password logins for username and returns the
 // answers, without their request ids.
 func (s *stack) wrongLogins(username string, n int) ([]int, []string, []string) {
-	s.t.Helper()
+	s.T.Helper()
 	var statuses []int
 	var bodies, retry []string
 	for range n {
-		r := s.login(username, "not the password")
+		r := s.Login(username, "not the password")
 		statuses = append(statuses, r.Status)
-		bodies = append(bodies, withoutRequestID(s.t, r))
+		bodies = append(bodies, servertest.WithoutRequestID(s.T, r))
 		retry = append(retry, r.Header.Get("Retry-After"))
 	}
 	return statuses, bodies, retry
@@ -31,7 +32,7 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 	t.Parallel()
 	// The per-IP limit is off, so only the per-account delay is at work.
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", servertest.GoodPassword)
 	known, knownBodies, retry := s.wrongLogins("new-user", 30)
 	// The delay's end is stored: move it a minute on, which holds the clock
 	// for this account, so it is still delayed below however slow the
@@ -66,11 +67,11 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 			t.Fatalf("attempt %d: a known user answers %d %s, an unknown one %d %s", i+1, known[i], knownBodies[i], unknown[i], unknownBodies[i])
 		}
 	}
-	if p := s.login("new-user", goodPassword); p.Status != http.StatusTooManyRequests || p.JSON(t)["code"] != "rate_limited" {
+	if p := s.Login("new-user", servertest.GoodPassword); p.Status != http.StatusTooManyRequests || p.JSON(t)["code"] != "rate_limited" {
 		t.Fatalf("the right password while delayed: %d %s", p.Status, p.Body)
 	}
 	var reasons = map[string]int{}
-	for _, e := range s.audit("login_failed") {
+	for _, e := range s.Audit("login_failed") {
 		reasons[e.Reason]++
 	}
 	if reasons["wrong_password"] == 0 || reasons["unknown_user"] == 0 || reasons["account_delayed"] == 0 {
@@ -84,7 +85,7 @@ func TestRepeatedWrongPasswordsAreDelayedAlikeForKnownAndUnknownUsers(t *testing
 func TestTheAccountDelayEnds(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "0"})
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", servertest.GoodPassword)
 	statuses, _, retry := s.wrongLogins("new-user", 6)
 	if statuses[4] != http.StatusBadRequest || statuses[5] != http.StatusTooManyRequests || retry[5] != "1" {
 		t.Fatalf("statuses %v, Retry-After %q: want a 1 s delay after the fifth failure", statuses, retry[5])
@@ -92,7 +93,7 @@ func TestTheAccountDelayEnds(t *testing.T) {
 	// A delayed attempt is answered before the password is checked and
 	// counts no failure, so the right one can be tried until the delay ends.
 	testkit.WaitFor(t, 10*time.Second, "the delay to end", func() bool {
-		r := s.login("new-user", goodPassword)
+		r := s.Login("new-user", servertest.GoodPassword)
 		if r.Status != http.StatusOK && r.Status != http.StatusTooManyRequests {
 			t.Fatalf("the right password while delayed: %d %s", r.Status, r.Body)
 		}
@@ -108,14 +109,14 @@ func TestPerIPLimitAndTrustedProxies(t *testing.T) {
 	t.Parallel()
 	// 6 a minute: a burst of 3, then one every 10 s.
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6", "SDKAUTH_TRUSTED_PROXIES": "127.0.0.1/32"})
-	body := s.signup("new-user", goodPassword) // a sign-up counts too
+	body := s.Signup("new-user", servertest.GoodPassword) // a sign-up counts too
 	xff := func(ip string) []string { return []string{"X-Forwarded-For", ip} }
 	for i, user := range []string{"new-user", "nobody-1"} {
-		if r := s.login(user, "not the password", xff("127.0.0.1")...); r.Status != http.StatusBadRequest {
+		if r := s.Login(user, "not the password", xff("127.0.0.1")...); r.Status != http.StatusBadRequest {
 			t.Fatalf("attempt %d within the burst: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	r := s.login("nobody-2", "not the password", xff("127.0.0.1")...)
+	r := s.Login("nobody-2", "not the password", xff("127.0.0.1")...)
 	if r.Status != http.StatusTooManyRequests || r.JSON(t)["code"] != "rate_limited" {
 		t.Fatalf("over the per-IP limit: %d %s", r.Status, r.Body)
 	}
@@ -127,10 +128,10 @@ func TestPerIPLimitAndTrustedProxies(t *testing.T) {
 		t.Fatalf("a refresh over the per-IP limit: %d %s", got.Status, got.Body)
 	}
 	// Behind a trusted proxy, X-Forwarded-For names the client.
-	if got := s.login("new-user", goodPassword, xff("203.0.113.7")...); got.Status != http.StatusOK {
+	if got := s.Login("new-user", servertest.GoodPassword, xff("203.0.113.7")...); got.Status != http.StatusOK {
 		t.Fatalf("another client behind the proxy: %d %s", got.Status, got.Body)
 	}
-	ok := s.audit("login_succeeded")
+	ok := s.Audit("login_succeeded")
 	if len(ok) != 1 || ok[0].IP != "203.0.113.7" {
 		t.Fatalf("audit of the login behind the proxy: %+v", ok)
 	}
@@ -140,15 +141,15 @@ func TestXForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_LOGIN_RATE_PER_IP": "6"})
 	for i := range 3 {
-		r := s.login("nobody-here", "not the password", "X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
+		r := s.Login("nobody-here", "not the password", "X-Forwarded-For", "203.0.113."+strconv.Itoa(i+1))
 		if r.Status != http.StatusBadRequest {
 			t.Fatalf("attempt %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	if r := s.login("nobody-else", "not the password", "X-Forwarded-For", "203.0.113.99"); r.Status != http.StatusTooManyRequests {
+	if r := s.Login("nobody-else", "not the password", "X-Forwarded-For", "203.0.113.99"); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("a forged X-Forwarded-For escaped the limit: %d %s", r.Status, r.Body)
 	}
-	if got := s.audit("login_failed"); got[0].IP != "127.0.0.1" {
+	if got := s.Audit("login_failed"); got[0].IP != "127.0.0.1" {
 		t.Fatalf("audit ip %q, want the peer's", got[0].IP)
 	}
 }

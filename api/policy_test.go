@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bytes"
@@ -12,23 +12,25 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sdkauth/sdkauth/auth"
+	"github.com/sdkauth/sdkauth/internal/server"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 const readOnlyPolicy = `{"acl":{"paths":{"/*/users/**":{"methods":["GET"]},"/*/conversations/**":{"methods":["GET"]}}},"max_ttl":3600}`
 
 func (s *stack) put(path, body string, header ...string) response {
-	s.t.Helper()
-	return s.do(http.MethodPut, path, "application/json", bytes.NewReader([]byte(body)), header...)
+	s.T.Helper()
+	return s.Do(http.MethodPut, path, "application/json", bytes.NewReader([]byte(body)), header...)
 }
 
 // passwordToken asks for a token for the new user with extra members.
 func (s *stack) passwordToken(extra map[string]any) response {
-	s.t.Helper()
+	s.T.Helper()
 	req := map[string]any{"grant_type": "password", "username": "new-user", "password": "correct horse battery"}
 	for k, v := range extra {
 		req[k] = v
 	}
-	return s.postJSON("/v1/token", req)
+	return s.PostJSON("/v1/token", req)
 }
 
 func firstInvalid(t *testing.T, r response) (code, name string) {
@@ -46,19 +48,19 @@ func firstInvalid(t *testing.T, r response) (code, name string) {
 func TestReadOnlyPolicy(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", admin); r.Status != http.StatusCreated {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)
 	}
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", admin); r.Status != http.StatusOK {
 		t.Fatalf("putting it again: %d %s", r.Status, r.Body)
 	}
-	got := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin)
+	got := s.Do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin)
 	if got.Status != http.StatusOK || got.JSON(t)["max_ttl"] != float64(3600) || got.JSON(t)["built_in"] != false {
 		t.Fatalf("GET: %d %s", got.Status, got.Body)
 	}
 
-	user := s.signup("new-user", "correct horse battery")["user"].(map[string]any)
+	user := s.Signup("new-user", "correct horse battery")["user"].(map[string]any)
 	// What PATCH /v1/admin/users/{id} {"policy": …} calls.
 	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
 	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(user["id"].(string)), "read-only"); err != nil {
@@ -70,7 +72,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 		t.Fatalf("token: %d %s", r.Status, r.Body)
 	}
 	tok := r.JSON(t)["access_token"].(string)
-	acl, _ := json.Marshal(decodeSegment(t, tok, 1)["acl"])
+	acl, _ := json.Marshal(servertest.DecodeSegment(t, tok, 1)["acl"])
 	if string(acl) != `{"paths":{"/*/conversations/**":{"methods":["GET"]},"/*/users/**":{"methods":["GET"]}}}` {
 		t.Fatalf("the token's acl is %s", acl)
 	}
@@ -86,7 +88,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 	if narrow.Status != http.StatusOK {
 		t.Fatalf("narrowing: %d %s", narrow.Status, narrow.Body)
 	}
-	if acl, _ := json.Marshal(decodeSegment(t, narrow.JSON(t)["access_token"].(string), 1)["acl"]); string(acl) != `{"paths":{"/*/users/**":{"methods":["GET"]}}}` {
+	if acl, _ := json.Marshal(servertest.DecodeSegment(t, narrow.JSON(t)["access_token"].(string), 1)["acl"]); string(acl) != `{"paths":{"/*/users/**":{"methods":["GET"]}}}` {
 		t.Fatalf("the narrowed acl is %s", acl)
 	}
 	wide := s.passwordToken(map[string]any{"acl": map[string]any{"paths": map[string]any{"/*/media/**": map[string]any{}}}})
@@ -95,10 +97,10 @@ func TestReadOnlyPolicy(t *testing.T) {
 	}
 
 	// The emulator enforces the methods, as Vonage does.
-	if e := s.emulatorDo(http.MethodGet, "/v1/users", tok); e.Status != http.StatusOK {
+	if e := s.EmulatorDo(http.MethodGet, "/v1/users", tok); e.Status != http.StatusOK {
 		t.Fatalf("GET at the emulator: %d %s", e.Status, e.Body)
 	}
-	if e := s.emulatorDo(http.MethodPost, "/v1/users", tok); e.Status != http.StatusForbidden {
+	if e := s.EmulatorDo(http.MethodPost, "/v1/users", tok); e.Status != http.StatusForbidden {
 		t.Fatalf("POST at the emulator: %d %s", e.Status, e.Body)
 	}
 
@@ -114,7 +116,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 func TestPolicyAdminAPI(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	cases := []struct {
 		name, path, body string
 		status           int
@@ -133,29 +135,29 @@ func TestPolicyAdminAPI(t *testing.T) {
 			}
 		})
 	}
-	list := s.do(http.MethodGet, "/v1/admin/policies", "", nil, "Authorization", admin)
+	list := s.Do(http.MethodGet, "/v1/admin/policies", "", nil, "Authorization", admin)
 	if ps := list.JSON(t)["policies"].([]any); list.Status != http.StatusOK || len(ps) != 1 || ps[0].(map[string]any)["built_in"] != true {
 		t.Fatalf("list: %d %s", list.Status, list.Body)
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/policies/nothing-here", "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/nothing-here", "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
 		t.Fatalf("GET unknown: %d", r.Status)
 	}
-	if r := s.do(http.MethodDelete, "/v1/admin/policies/client-sdk", "", nil, "Authorization", admin); r.Status != http.StatusBadRequest {
+	if r := s.Do(http.MethodDelete, "/v1/admin/policies/client-sdk", "", nil, "Authorization", admin); r.Status != http.StatusBadRequest {
 		t.Fatalf("DELETE client-sdk: %d", r.Status)
 	}
 	s.put("/v1/admin/policies/agent", `{"acl":{"paths":{"/*/users/**":{}}},"max_ttl":60}`, "Authorization", admin)
-	user := s.signup("new-user", "correct horse battery")["user"].(map[string]any)
+	user := s.Signup("new-user", "correct horse battery")["user"].(map[string]any)
 	policies := auth.NewPolicies(s.App.Pool, s.App.Config.TokenTTL, s.App.Config.TokenMaxTTL, nil)
 	if err := policies.SetUserPolicy(context.Background(), uuid.MustParse(user["id"].(string)), "agent"); err != nil {
 		t.Fatal(err)
 	}
-	if r := s.do(http.MethodDelete, "/v1/admin/policies/agent", "", nil, "Authorization", admin); r.Status != http.StatusConflict || r.JSON(t)["code"] != "policy_in_use" {
+	if r := s.Do(http.MethodDelete, "/v1/admin/policies/agent", "", nil, "Authorization", admin); r.Status != http.StatusConflict || r.JSON(t)["code"] != "policy_in_use" {
 		t.Fatalf("DELETE in use: %d %s", r.Status, r.Body)
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/policies/agent", "", nil, "Authorization", s.adminAuth("tokens:user")); r.Status != http.StatusForbidden {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/agent", "", nil, "Authorization", s.AdminAuth("tokens:user")); r.Status != http.StatusForbidden {
 		t.Fatalf("a client without the admin scope: %d", r.Status)
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/policies/agent", "", nil); r.Status != http.StatusUnauthorized {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/agent", "", nil); r.Status != http.StatusUnauthorized {
 		t.Fatalf("no credentials: %d", r.Status)
 	}
 }
@@ -167,16 +169,16 @@ func TestDefaultPolicyAppliesToNewUsers(t *testing.T) {
 	s := newStack(t, nil)
 	cfg := s.App.Config
 	cfg.DefaultPolicy = "read-only"
-	if _, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "SDKAUTH_DEFAULT_POLICY") {
+	if _, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "SDKAUTH_DEFAULT_POLICY") {
 		t.Fatalf("start-up with a default policy that does not exist: %v", err)
 	}
-	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.adminAuth("admin")); r.Status != http.StatusCreated {
+	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", s.AdminAuth("admin")); r.Status != http.StatusCreated {
 		t.Fatalf("creating the policy: %d %s", r.Status, r.Body)
 	}
 	s.App.Config = cfg
-	r := s.replica()
-	tok := r.signup("new-user", "correct horse battery")["access_token"].(string)
-	paths := decodeSegment(t, tok, 1)["acl"].(map[string]any)["paths"].(map[string]any)
+	r := &stack{s.Replica()}
+	tok := r.Signup("new-user", "correct horse battery")["access_token"].(string)
+	paths := servertest.DecodeSegment(t, tok, 1)["acl"].(map[string]any)["paths"].(map[string]any)
 	if len(paths) != 2 || paths["/*/users/**"] == nil {
 		t.Fatalf("a new user's token carries %v", paths)
 	}

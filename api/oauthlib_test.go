@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 func TestGoOAuth2Library(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("oauth-user", "correct horse battery")
-	id, secret := s.newClient("admin,tokens:admin")
+	s.Signup("oauth-user", "correct horse battery")
+	id, secret := s.NewClient("admin,tokens:admin")
 	ctx := context.Background()
 	endpoint := oauth2.Endpoint{TokenURL: s.URL + "/v1/token", AuthStyle: oauth2.AuthStyleInParams}
 
@@ -102,11 +102,11 @@ func TestGoOAuth2Library(t *testing.T) {
 // in wide use.
 func TestOpenIDClientLibrary(t *testing.T) {
 	t.Parallel()
-	nodetest.Install(t, "../../interop")
+	nodetest.Install(t, "../interop")
 	s := newStack(t, nil)
-	s.signup("oauth-user", "correct horse battery")
-	id, secret := s.newClient("admin,tokens:admin")
-	nodetest.Run(t, "../../interop", map[string]string{
+	s.Signup("oauth-user", "correct horse battery")
+	id, secret := s.NewClient("admin,tokens:admin")
+	nodetest.Run(t, "../interop", map[string]string{
 		"SDKAUTH_URL":   s.URL,
 		"CLIENT_ID":     id,
 		"CLIENT_SECRET": secret,

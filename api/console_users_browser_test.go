@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"encoding/json"
@@ -9,15 +9,16 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/users"
 )
 
 // actorOf returns the acting client of the audit rows of event for the
 // user with id, in the order written.
 func (s *stack) actorOf(event, userID string) []string {
-	s.t.Helper()
+	s.T.Helper()
 	var out []string
-	for _, e := range s.audit(event) {
+	for _, e := range s.Audit(event) {
 		if e.UserID == userID {
 			out = append(out, e.Actor)
 		}
@@ -35,17 +36,17 @@ func (c *consoleTab) listedUsers() []string {
 func TestConsoleUserFiltersInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	adminID, adminSecret := s.newClient("admin")
-	admin := basic(adminID, adminSecret)
-	disabled := userID(s.signup("disabled-user", goodPassword))
-	if r := s.do(http.MethodPatch, "/v1/admin/users/"+disabled, "application/json", strings.NewReader(`{"disabled":true}`), "Authorization", admin); r.Status != http.StatusOK {
+	adminID, adminSecret := s.NewClient("admin")
+	admin := servertest.Basic(adminID, adminSecret)
+	disabled := servertest.UserID(s.Signup("disabled-user", servertest.GoodPassword))
+	if r := s.Do(http.MethodPatch, "/v1/admin/users/"+disabled, "application/json", strings.NewReader(`{"disabled":true}`), "Authorization", admin); r.Status != http.StatusOK {
 		t.Fatalf("disabling: %d %s", r.Status, r.Body)
 	}
-	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
-	if r := s.postJSON("/v1/signup", map[string]string{"username": "failed-user", "password": goodPassword}); r.Status != http.StatusAccepted {
+	s.SetFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
+	if r := s.PostJSON("/v1/signup", map[string]string{"username": "failed-user", "password": servertest.GoodPassword}); r.Status != http.StatusAccepted {
 		t.Fatalf("sign-up refused at Vonage: %d %s", r.Status, r.Body)
 	}
-	s.clearFaults()
+	s.ClearFaults()
 	var lines strings.Builder
 	for i := range 26 {
 		fmt.Fprintf(&lines, `{"username":"listed-user-%02d","password":"correct horse battery"}`+"\n", i)
@@ -102,14 +103,14 @@ func TestConsoleUserFiltersInChromium(t *testing.T) {
 func TestConsoleUserActionsInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	adminID, adminSecret := s.newClient("admin")
-	minterID, minterSecret := s.newClient("admin,tokens:user")
-	admin := basic(adminID, adminSecret)
+	adminID, adminSecret := s.NewClient("admin")
+	minterID, minterSecret := s.NewClient("admin,tokens:user")
+	admin := servertest.Basic(adminID, adminSecret)
 	if r := s.put("/v1/admin/policies/read-only", readOnlyPolicy, "Authorization", admin); r.Status != http.StatusCreated {
 		t.Fatalf("creating a policy: %d %s", r.Status, r.Body)
 	}
-	id := userID(s.signup("new-user", goodPassword))
-	s.mustLogin("new-user", goodPassword)
+	id := servertest.UserID(s.Signup("new-user", servertest.GoodPassword))
+	s.MustLogin("new-user", servertest.GoodPassword)
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -125,9 +126,9 @@ func TestConsoleUserActionsInChromium(t *testing.T) {
 		t.Errorf("after the change the page shows policy %s", got)
 	}
 	b.Screenshot(t, "console-user-policy")
-	tok := s.mustLogin("new-user", goodPassword)["access_token"].(string)
+	tok := s.MustLogin("new-user", servertest.GoodPassword)["access_token"].(string)
 	wantACL := `{"paths":{"/*/conversations/**":{"methods":["GET"]},"/*/users/**":{"methods":["GET"]}}}`
-	if acl, _ := json.Marshal(decodeSegment(t, tok, 1)["acl"]); string(acl) != wantACL {
+	if acl, _ := json.Marshal(servertest.DecodeSegment(t, tok, 1)["acl"]); string(acl) != wantACL {
 		t.Errorf("the next token's acl is %s", acl)
 	}
 
@@ -142,10 +143,10 @@ func TestConsoleUserActionsInChromium(t *testing.T) {
 	m.expect(m.goTo("mint", chromedp.Click(chromedp.CSS(`form[action$="/token"] button`))), 200, "shown this once", "Expires")
 	minted := m.eval(`document.getElementById("user-token").innerText`)
 	m.b.Screenshot(t, "console-user-token")
-	if r := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+minted); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"username":"new-user"`) {
+	if r := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+minted); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"username":"new-user"`) {
 		t.Errorf("the minted token at /v1/me: %d %s", r.Status, r.Body)
 	}
-	if acl, _ := json.Marshal(decodeSegment(t, minted, 1)["acl"]); string(acl) != wantACL {
+	if acl, _ := json.Marshal(servertest.DecodeSegment(t, minted, 1)["acl"]); string(acl) != wantACL {
 		t.Errorf("the minted token's acl is %s", acl)
 	}
 	m.expect(m.goTo("the user again", chromedp.Navigate(s.URL+"/console/users/"+id)), 200)
@@ -156,7 +157,7 @@ func TestConsoleUserActionsInChromium(t *testing.T) {
 	c.expect(c.goTo("the user", chromedp.Navigate(s.URL+"/console/users/"+id)), 200)
 	c.expect(c.goTo("ask to delete", chromedp.Click(chromedp.CSS(`a[href$="/delete"]`))), 200, "cannot be undone")
 	b.Screenshot(t, "console-user-delete-confirm")
-	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusOK {
 		t.Fatalf("asking to confirm deleted the user: %d", r.Status)
 	}
 	c.expect(c.goTo("delete", chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`))), 200, "The user is deleted")
@@ -164,7 +165,7 @@ func TestConsoleUserActionsInChromium(t *testing.T) {
 		t.Errorf("deleting led to %s", got)
 	}
 	b.Screenshot(t, "console-user-deleted")
-	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+	if r := s.Do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
 		t.Errorf("the deleted user: %d %s", r.Status, r.Body)
 	}
 

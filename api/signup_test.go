@@ -1,55 +1,28 @@
-package main
+package api_test
 
 import (
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"math/big"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-func decodeSegment(t *testing.T, tok string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a compact JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func keysOf(m map[string]any) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	body := s.signup("new-user", "correct horse battery")
+	body := s.Signup("new-user", "correct horse battery")
 
 	if body["token_type"] != "Bearer" || body["expires_in"] != float64(900) || body["refresh_token"] == "" {
 		t.Fatalf("token response: %v", body)
@@ -61,12 +34,12 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	}
 
 	tok := body["access_token"].(string)
-	header := decodeSegment(t, tok, 0)
+	header := servertest.DecodeSegment(t, tok, 0)
 	if header["alg"] != "RS256" || header["typ"] != "JWT" {
 		t.Fatalf("header: %v", header)
 	}
-	claims := decodeSegment(t, tok, 1)
-	if got := strings.Join(keysOf(claims), ","); got != "acl,application_id,exp,iat,jti,sub" {
+	claims := servertest.DecodeSegment(t, tok, 1)
+	if got := strings.Join(servertest.KeysOf(claims), ","); got != "acl,application_id,exp,iat,jti,sub" {
 		t.Fatalf("claims are %s", got)
 	}
 	if claims["exp"].(float64)-claims["iat"].(float64) != 900 {
@@ -80,12 +53,12 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	}
 	paths := claims["acl"].(map[string]any)["paths"].(map[string]any)
 	want := []string{"/*/applications/**", "/*/conversations/**", "/*/devices/**", "/*/image/**", "/*/knocking/**", "/*/legs/**", "/*/media/**", "/*/push/**", "/*/rtc/**", "/*/sessions/**", "/*/users/**"}
-	if got := keysOf(paths); strings.Join(got, " ") != strings.Join(want, " ") {
+	if got := servertest.KeysOf(paths); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("acl paths = %v", got)
 	}
 
 	// The token verifies with the key JWKS publishes.
-	set := s.do(http.MethodGet, "/.well-known/jwks.json", "", nil).JSON(t)
+	set := s.Do(http.MethodGet, "/.well-known/jwks.json", "", nil).JSON(t)
 	jwk := set["keys"].([]any)[0].(map[string]any)
 	if jwk["kid"] != header["kid"] {
 		t.Fatalf("kid %v not in JWKS %v", header["kid"], jwk)
@@ -98,7 +71,7 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	}
 
 	// Vonage (the emulator) accepts it for the user's own resource.
-	if r := s.emulatorDo(http.MethodGet, "/v1/users/"+vid, tok); r.Status != http.StatusOK {
+	if r := s.EmulatorDo(http.MethodGet, "/v1/users/"+vid, tok); r.Status != http.StatusOK {
 		t.Fatalf("emulator GET own user: %d %s", r.Status, r.Body)
 	}
 	if got := s.Em.Users(s.AppID); len(got) != 1 || got[0].Name != "new-user" || got[0].Properties["custom_data"].(map[string]any)["sdkauth_user_id"] != user["id"] {
@@ -106,7 +79,7 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 	}
 
 	// /v1/me takes the same token as its bearer credential.
-	me := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+tok)
+	me := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+tok)
 	if me.Status != http.StatusOK || me.JSON(t)["id"] != user["id"] {
 		t.Fatalf("/v1/me: %d %s", me.Status, me.Body)
 	}
@@ -115,9 +88,9 @@ func TestSignupIssuesAVonageClientSDKToken(t *testing.T) {
 func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", "correct horse battery")
+	s.Signup("new-user", "correct horse battery")
 	// A token narrowed to conversations is refused on users: 403.
-	r := s.postJSON("/v1/token", map[string]any{
+	r := s.PostJSON("/v1/token", map[string]any{
 		"grant_type": "password", "username": "new-user", "password": "correct horse battery",
 		"acl": map[string]any{"paths": map[string]any{"/*/conversations/**": map[string]any{}}},
 	})
@@ -125,7 +98,7 @@ func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
 		t.Fatalf("narrowed token: %d %s", r.Status, r.Body)
 	}
 	narrowed := r.JSON(t)["access_token"].(string)
-	if got := s.emulatorDo(http.MethodGet, "/v1/users", narrowed); got.Status != http.StatusForbidden {
+	if got := s.EmulatorDo(http.MethodGet, "/v1/users", narrowed); got.Status != http.StatusForbidden {
 		t.Fatalf("outside the ACL: %d %s", got.Status, got.Body)
 	}
 
@@ -155,11 +128,11 @@ func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
 		"living longer than 24h": tooLongTok,
 		"alg none":               none,
 	} {
-		if got := s.emulatorDo(http.MethodGet, "/v1/users", tok); got.Status != http.StatusUnauthorized {
+		if got := s.EmulatorDo(http.MethodGet, "/v1/users", tok); got.Status != http.StatusUnauthorized {
 			t.Errorf("%s: emulator answered %d %s", name, got.Status, got.Body)
 		}
 	}
-	if got := s.emulatorDo(http.MethodGet, "/v1/users", mint(s.Key, time.Now(), time.Hour)); got.Status != http.StatusOK {
+	if got := s.EmulatorDo(http.MethodGet, "/v1/users", mint(s.Key, time.Now(), time.Hour)); got.Status != http.StatusOK {
 		t.Errorf("a good token: emulator answered %d %s", got.Status, got.Body)
 	}
 }
@@ -167,8 +140,8 @@ func TestEmulatorEnforcesTokensAsVonageWould(t *testing.T) {
 func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("taken-name", "correct horse battery")
-	users, sessions := s.count("users"), s.count("sessions")
+	s.Signup("taken-name", "correct horse battery")
+	users, sessions := s.Count("users"), s.Count("sessions")
 	cases := []struct {
 		name, body, field, code string
 		status                  int
@@ -186,7 +159,7 @@ func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.postJSON("/v1/signup", tc.body)
+			r := s.PostJSON("/v1/signup", tc.body)
 			if r.Status != tc.status || r.Header.Get("Content-Type") != "application/problem+json" {
 				t.Fatalf("%d %s %s", r.Status, r.Header.Get("Content-Type"), r.Body)
 			}
@@ -203,7 +176,7 @@ func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
 			}
 		})
 	}
-	if s.count("users") != users || s.count("sessions") != sessions || s.count("provisioning_jobs") != 0 {
+	if s.Count("users") != users || s.Count("sessions") != sessions || s.Count("provisioning_jobs") != 0 {
 		t.Fatal("a refused sign-up wrote something")
 	}
 	if n := len(s.Em.Users(s.AppID)); n != 1 {

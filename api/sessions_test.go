@@ -1,17 +1,18 @@
-package main
+package api_test
 
 import (
 	"net/http"
 	"sync"
 	"testing"
 
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	body := s.signup("new-user", goodPassword)
+	body := s.Signup("new-user", servertest.GoodPassword)
 	r0 := body["refresh_token"].(string)
 
 	const n = 20
@@ -34,7 +35,7 @@ func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 	if ok == 0 {
 		t.Fatal("no concurrent refresh succeeded")
 	}
-	if live := s.liveSessions(userID(body)); live != 1 {
+	if live := s.liveSessions(servertest.UserID(body)); live != 1 {
 		t.Fatalf("%d live sessions, want exactly 1", live)
 	}
 	// Every token handed out belongs to that one session and works.
@@ -45,7 +46,7 @@ func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 			}
 		}
 	}
-	if live := s.liveSessions(userID(body)); live != 1 {
+	if live := s.liveSessions(servertest.UserID(body)); live != 1 {
 		t.Fatalf("%d live sessions after using them, want 1", live)
 	}
 }
@@ -53,7 +54,7 @@ func TestConcurrentRefreshesOfOneTokenLeaveOneLiveSession(t *testing.T) {
 func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "1s"})
-	body := s.signup("new-user", goodPassword)
+	body := s.Signup("new-user", servertest.GoodPassword)
 	r0 := body["refresh_token"].(string)
 	first := s.refresh(r0)
 	if first.Status != http.StatusOK {
@@ -74,10 +75,10 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 	if p := after.JSON(t); after.Status != http.StatusBadRequest || p["code"] != "invalid_grant" {
 		t.Fatalf("the newer token after reuse: %d %s", after.Status, after.Body)
 	}
-	if s.liveSessions(userID(body)) != 0 {
+	if s.liveSessions(servertest.UserID(body)) != 0 {
 		t.Fatal("the session is still live after reuse")
 	}
-	if got := s.audit("refresh_token_reused"); len(got) != 1 || got[0].UserID != userID(body) {
+	if got := s.Audit("refresh_token_reused"); len(got) != 1 || got[0].UserID != servertest.UserID(body) {
 		t.Fatalf("audit of the reuse: %+v", got)
 	}
 }
@@ -85,12 +86,12 @@ func TestReuseAfterTheGraceWindowRevokesTheSession(t *testing.T) {
 func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	s.signup("new-user", goodPassword)
-	a := s.mustLogin("new-user", goodPassword)
-	b := s.mustLogin("new-user", goodPassword)
-	c := s.mustLogin("new-user", goodPassword)
+	s.Signup("new-user", servertest.GoodPassword)
+	a := s.MustLogin("new-user", servertest.GoodPassword)
+	b := s.MustLogin("new-user", servertest.GoodPassword)
+	c := s.MustLogin("new-user", servertest.GoodPassword)
 
-	if r := s.postJSON("/v1/logout", map[string]string{"refresh_token": a["refresh_token"].(string)}); r.Status != http.StatusNoContent {
+	if r := s.PostJSON("/v1/logout", map[string]string{"refresh_token": a["refresh_token"].(string)}); r.Status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", r.Status, r.Body)
 	}
 	if r := s.refresh(a["refresh_token"].(string)); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
@@ -100,18 +101,18 @@ func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 	if rb.Status != http.StatusOK {
 		t.Fatalf("another session after a logout: %d %s", rb.Status, rb.Body)
 	}
-	if r := s.postJSON("/v1/logout", map[string]string{"refresh_token": "never-issued"}); r.Status != http.StatusNoContent {
+	if r := s.PostJSON("/v1/logout", map[string]string{"refresh_token": "never-issued"}); r.Status != http.StatusNoContent {
 		t.Fatalf("logout of an unknown token (RFC 7009): %d %s", r.Status, r.Body)
 	}
-	if r := s.postJSON("/v1/logout", map[string]string{}); r.Status != http.StatusBadRequest {
+	if r := s.PostJSON("/v1/logout", map[string]string{}); r.Status != http.StatusBadRequest {
 		t.Fatalf("logout of nothing: %d %s", r.Status, r.Body)
 	}
-	if r := s.postJSON("/v1/logout", map[string]string{"scope": "global"}); r.Status != http.StatusUnauthorized {
+	if r := s.PostJSON("/v1/logout", map[string]string{"scope": "global"}); r.Status != http.StatusUnauthorized {
 		t.Fatalf("global logout without a bearer: %d %s", r.Status, r.Body)
 	}
 
 	testkit.NextSecond(t) // access tokens have whole-second iat
-	if r := s.postJSON("/v1/logout", map[string]string{"scope": "global"}, bearer(c)...); r.Status != http.StatusNoContent {
+	if r := s.PostJSON("/v1/logout", map[string]string{"scope": "global"}, bearer(c)...); r.Status != http.StatusNoContent {
 		t.Fatalf("global logout: %d %s", r.Status, r.Body)
 	}
 	for name, tok := range map[string]string{"b": rb.JSON(t)["refresh_token"].(string), "c": c["refresh_token"].(string)} {
@@ -119,16 +120,16 @@ func TestLogoutEndsOneSessionAndGlobalLogoutEndsAll(t *testing.T) {
 			t.Fatalf("session %s after a global logout: %d %s", name, r.Status, r.Body)
 		}
 	}
-	if r := s.do(http.MethodGet, "/v1/me", "", nil, bearer(c)...); r.Status != http.StatusUnauthorized {
+	if r := s.Do(http.MethodGet, "/v1/me", "", nil, bearer(c)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("an access token from before the global logout: %d %s", r.Status, r.Body)
 	}
 	// Logging in again works: a logout is not a lock.
-	d := s.mustLogin("new-user", goodPassword)
-	if r := s.do(http.MethodGet, "/v1/me", "", nil, bearer(d)...); r.Status != http.StatusOK {
+	d := s.MustLogin("new-user", servertest.GoodPassword)
+	if r := s.Do(http.MethodGet, "/v1/me", "", nil, bearer(d)...); r.Status != http.StatusOK {
 		t.Fatalf("a new login after a global logout: %d %s", r.Status, r.Body)
 	}
 	var reasons []string
-	for _, e := range s.audit("logout") {
+	for _, e := range s.Audit("logout") {
 		reasons = append(reasons, e.Reason)
 	}
 	if len(reasons) != 2 || reasons[0] != "session" || reasons[1] != "global" {

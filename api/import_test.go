@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"bufio"
@@ -61,12 +61,12 @@ func (p *importProblem) field() (name, reason string) {
 
 // importUsers posts body to the import and decodes a 200 answer.
 func (s *stack) importUsers(admin, body string) importResponse {
-	s.t.Helper()
-	r := s.do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(body), "Authorization", admin)
+	s.T.Helper()
+	r := s.Do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(body), "Authorization", admin)
 	if r.Status != http.StatusOK {
-		s.t.Fatalf("import: %d %.500s", r.Status, r.Body)
+		s.T.Fatalf("import: %d %.500s", r.Status, r.Body)
 	}
-	return decodeImport(s.t, r.Body)
+	return decodeImport(s.T, r.Body)
 }
 
 func decodeImport(t testing.TB, body []byte) importResponse {
@@ -101,10 +101,10 @@ func importFile(prefix string, n int, hash string) string {
 // checkNoDuplicates fails t unless every user has one sign-up record and at
 // most one provisioning job, and every user still pending has its job.
 func (s *stack) checkNoDuplicates() {
-	s.t.Helper()
+	s.T.Helper()
 	c, err := db.New(s.App.Pool).ImportInvariants(context.Background())
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	for what, n := range map[string]int64{
 		"users with more than one sign-up record":   c.SignedUpTwice,
@@ -113,7 +113,7 @@ func (s *stack) checkNoDuplicates() {
 		"pending users without a provisioning job":  c.PendingWithoutJob,
 	} {
 		if n != 0 {
-			s.t.Errorf("%d %s", n, what)
+			s.T.Errorf("%d %s", n, what)
 		}
 	}
 }
@@ -121,7 +121,7 @@ func (s *stack) checkNoDuplicates() {
 func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	hash := bcryptHash(t, "an imported password")
 	var b strings.Builder
 	want := make([]string, 0, 10_000) // each line's status, then the field of a failure
@@ -168,7 +168,7 @@ func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
 	if res.Created != created || created != 9_970 || res.Existing != 0 || res.Failed != 30 {
 		t.Errorf("counts: created %d existing %d failed %d; %d results say created", res.Created, res.Existing, res.Failed, created)
 	}
-	if n := s.count("users"); n != created {
+	if n := s.Count("users"); n != created {
 		t.Fatalf("%d users stored, %d reported created", n, created)
 	}
 	s.checkNoDuplicates()
@@ -176,15 +176,15 @@ func TestImportOfTenThousandLinesAnswersEveryLine(t *testing.T) {
 	testkit.WaitFor(t, 30*time.Second, "the first imported user at Vonage", func() bool {
 		return s.userState("import-user-00001") == "provisioned"
 	})
-	if login := s.postForm("/v1/token", map[string][]string{"grant_type": {"password"}, "username": {"import-user-00001"}, "password": {"an imported password"}}); login.Status != http.StatusOK {
+	if login := s.PostForm("/v1/token", map[string][]string{"grant_type": {"password"}, "username": {"import-user-00001"}, "password": {"an imported password"}}); login.Status != http.StatusOK {
 		t.Fatalf("login as an imported user: %d %s", login.Status, login.Body)
 	}
 }
 
 // userState returns the provisioning state of the user named name.
 func (s *stack) userState(name string) string {
-	s.t.Helper()
-	return s.user(name).Provisioning
+	s.T.Helper()
+	return s.User(name).Provisioning
 }
 
 // cutTransport sends a request's headers, announcing its whole body (by
@@ -235,26 +235,26 @@ func (ct cutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // importCut posts file to the import through ct and decodes a 200 answer.
 func (s *stack) importCut(admin, file string, ct cutTransport) importResponse {
-	s.t.Helper()
-	client := &http.Client{Transport: contracttest.Transport(s.t, ct)}
+	s.T.Helper()
+	client := &http.Client{Transport: contracttest.Transport(s.T, ct)}
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/admin/users/import", strings.NewReader(file))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	req.Header.Set("Authorization", admin)
 	resp, err := client.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		s.t.Fatalf("cut import: %d %s", resp.StatusCode, body)
+		s.T.Fatalf("cut import: %d %s", resp.StatusCode, body)
 	}
-	return decodeImport(s.t, body)
+	return decodeImport(s.T, body)
 }
 
 func TestImportCutShortReportsWhatArrivedAndARetryCompletesIt(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	file := importFile("cut-user", 300, bcryptHash(t, "an imported password"))
 	// Cut in the middle of line 121's JSON.
 	cutAt := strings.Index(file, `{"username":"cut-user-00121"`) + 30
@@ -270,7 +270,7 @@ func TestImportCutShortReportsWhatArrivedAndARetryCompletesIt(t *testing.T) {
 	if name, reason := res.Results[120].Error.field(); res.Results[120].Line != 121 || name != "line" || !strings.Contains(reason, "cut off") {
 		t.Fatalf("the cut line: %+v", res.Results[120])
 	}
-	if n := s.count("users"); n != 120 {
+	if n := s.Count("users"); n != 120 {
 		t.Fatalf("%d users after the cut import, want the 120 whole lines", n)
 	}
 
@@ -283,7 +283,7 @@ func TestImportCutShortReportsWhatArrivedAndARetryCompletesIt(t *testing.T) {
 			t.Fatalf("retry line %d: %+v, want %s", i+1, r, want)
 		}
 	}
-	if n := s.count("users"); n != 300 {
+	if n := s.Count("users"); n != 300 {
 		t.Fatalf("%d users after the retry, want 300", n)
 	}
 	s.checkNoDuplicates()
@@ -307,11 +307,11 @@ func TestImportCutShortReportsWhatArrivedAndARetryCompletesIt(t *testing.T) {
 func TestImportNamesTheFieldOfEveryBadLine(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	hash := bcryptHash(t, "an imported password")
 	// A deleted user's name stays reserved.
-	gone := s.postJSON("/v1/admin/users", map[string]string{"username": "deleted-user", "password": "correct horse battery"}, "Authorization", admin).JSON(t)
-	if r := s.do(http.MethodDelete, "/v1/admin/users/"+gone["id"].(string), "", nil, "Authorization", admin); r.Status != http.StatusNoContent {
+	gone := s.PostJSON("/v1/admin/users", map[string]string{"username": "deleted-user", "password": "correct horse battery"}, "Authorization", admin).JSON(t)
+	if r := s.Do(http.MethodDelete, "/v1/admin/users/"+gone["id"].(string), "", nil, "Authorization", admin); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 	secret := "a secret password of the file"
@@ -371,15 +371,15 @@ func TestImportNamesTheFieldOfEveryBadLine(t *testing.T) {
 			t.Errorf("line %d: %s %s %q, want failed %s %q", i+1, r.Status, name, reason, c.field, c.reason)
 		}
 	}
-	if n := s.count("users"); n != 2 {
+	if n := s.Count("users"); n != 2 {
 		t.Fatalf("%d users, want the 2 good lines", n)
 	}
-	raw := s.do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(strings.Join(file, "\n")), "Authorization", admin)
+	raw := s.Do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(strings.Join(file, "\n")), "Authorization", admin)
 	if bytes.Contains(raw.Body, []byte(secret)) || bytes.Contains(raw.Body, []byte(hash)) {
 		t.Fatal("an import answer shows a password or a hash")
 	}
 
-	if r := s.do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader("\n\n"), "Authorization", admin); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"body"`) {
+	if r := s.Do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader("\n\n"), "Authorization", admin); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"body"`) {
 		t.Fatalf("an empty import: %d %s", r.Status, r.Body)
 	}
 }
@@ -387,7 +387,7 @@ func TestImportNamesTheFieldOfEveryBadLine(t *testing.T) {
 func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	line := `{"username":"too-many-users","password_hash":"` + bcryptHash(t, "an imported password") + `"}` + "\n"
 	big := strings.Repeat(line, 16<<20/len(line)+1)
 	for name, body := range map[string]io.Reader{
@@ -395,7 +395,7 @@ func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
 		"chunked":    struct{ io.Reader }{strings.NewReader(big)}, // no length known up front
 		"many lines": strings.NewReader(strings.Repeat("\n", 100_000)),
 	} {
-		r := s.do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", body, "Authorization", admin)
+		r := s.Do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", body, "Authorization", admin)
 		p := r.JSON(t)
 		want := "must be at most 16777216 bytes"
 		if name == "many lines" {
@@ -406,7 +406,7 @@ func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
 	}
-	if n := s.count("users"); n != 0 {
+	if n := s.Count("users"); n != 0 {
 		t.Fatalf("%d users written by refused imports", n)
 	}
 }
@@ -417,7 +417,7 @@ func TestImportOverTheLimitIsRefusedWhole(t *testing.T) {
 func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	srv := server.NewHTTPServer(s.App.Handler)
 	srv.ReadTimeout = time.Nanosecond
 	ts := httptest.NewUnstartedServer(s.App.Handler)
@@ -450,7 +450,7 @@ func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 	if !res.Complete || res.Created != 2000 {
 		t.Fatalf("import under the server's read timeout: complete %v, created %d, body error %+v", res.Complete, res.Created, res.BodyError)
 	}
-	if n := s.count("users"); n != 2000 {
+	if n := s.Count("users"); n != 2000 {
 		t.Fatalf("%d users", n)
 	}
 }
@@ -458,7 +458,7 @@ func TestImportBodyHasItsOwnReadDeadline(t *testing.T) {
 func TestConcurrentImportsOfOneFileCreateEachUserOnce(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	file := importFile("racing-user", 2000, bcryptHash(t, "an imported password"))
 	answers := make([]importResponse, 2)
 	done := make(chan int)
@@ -468,7 +468,7 @@ func TestConcurrentImportsOfOneFileCreateEachUserOnce(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/admin/users/import", strings.NewReader(file))
 			req.Header.Set("Content-Type", "application/x-ndjson")
 			req.Header.Set("Authorization", admin)
-			res, err := s.client.Do(req)
+			res, err := s.Client.Do(req)
 			if err != nil {
 				t.Error(err)
 				return
@@ -491,7 +491,7 @@ func TestConcurrentImportsOfOneFileCreateEachUserOnce(t *testing.T) {
 			t.Fatalf("line %d: %+v and %+v", line+1, a[line], b[line])
 		}
 	}
-	if n := s.count("users"); n != 2000 {
+	if n := s.Count("users"); n != 2000 {
 		t.Fatalf("%d users", n)
 	}
 	s.checkNoDuplicates()

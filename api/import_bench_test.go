@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // worker running, and reports lines a second. Each import names new users,
 // so every line is created.
 //
-//	go test -run '^$' -bench Import -benchtime 3x ./cmd/sdkauth/
+//	go test -run '^$' -bench Import -benchtime 3x ./api/
 //
 // hashes-10000 is 10,000 users with existing bcrypt hashes: the import's own
 // cost (decoding, checks, batched writes of users, jobs and audit rows).
@@ -22,7 +22,7 @@ import (
 // costs; its time grows linearly with the lines.
 func BenchmarkImport(b *testing.B) {
 	s := newStack(b, map[string]string{"SDKAUTH_ARGON2_MEMORY_KIB": "19456", "SDKAUTH_ARGON2_ITERATIONS": "2"})
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	hash := bcryptHash(b, "an imported password")
 	run := func(b *testing.B, lines int, line func(name string) string) {
 		for i := 0; b.Loop(); i++ {

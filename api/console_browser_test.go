@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sdkauth/sdkauth/internal/browsertest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 // consoleTab drives the admin console in headless Chromium.
@@ -73,7 +74,7 @@ func (c *consoleTab) signIn(id, secret string) int64 {
 
 func (s *stack) userDisabled(t *testing.T, username string) bool {
 	t.Helper()
-	return s.user(username).Disabled
+	return s.User(username).Disabled
 }
 
 // TestConsoleInChromium signs in to the console as an admin would, with the
@@ -84,14 +85,14 @@ func (s *stack) userDisabled(t *testing.T, username string) bool {
 func TestConsoleInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
-	adminID, adminSecret := s.newClient("admin")
-	tokensOnlyID, tokensOnlySecret := s.newClient("tokens:admin")
+	adminID, adminSecret := s.NewClient("admin")
+	tokensOnlyID, tokensOnlySecret := s.NewClient("tokens:admin")
 	var lines strings.Builder
 	for i := range 26 {
 		fmt.Fprintf(&lines, `{"username":"listed-user-%02d","password":"correct horse battery"}`+"\n", i)
 	}
-	s.importUsers(basic(adminID, adminSecret), lines.String())
-	refresh := s.signup("new-user", "correct horse battery")["refresh_token"].(string)
+	s.importUsers(servertest.Basic(adminID, adminSecret), lines.String())
+	refresh := s.Signup("new-user", "correct horse battery")["refresh_token"].(string)
 
 	b := browsertest.New(t)
 	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
@@ -147,7 +148,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	c.expect(c.goTo("revoke sessions", chromedp.Click(chromedp.CSS(`form[action$="/revoke-sessions"] button`))), 200, "Sessions revoked: 1.")
 	b.Screenshot(t, "console-user-revoked")
-	if r := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); r.Status != http.StatusBadRequest {
+	if r := s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); r.Status != http.StatusBadRequest {
 		t.Errorf("a refresh token outlived the console's revocation: %d %s", r.Status, r.Body)
 	}
 
@@ -187,7 +188,7 @@ func TestConsoleInChromium(t *testing.T) {
 	newID, secret := c.eval(`document.getElementById("client-id").innerText`), c.eval(`document.getElementById("client-secret").innerText`)
 	b.Screenshot(t, "console-client-secret")
 	credentials := func(id, secret string) int {
-		return s.do(http.MethodPost, "/v1/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"), "Authorization", basic(id, secret)).Status
+		return s.Do(http.MethodPost, "/v1/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"), "Authorization", servertest.Basic(id, secret)).Status
 	}
 	if got := credentials(newID, secret); got != http.StatusOK {
 		t.Errorf("the new client's secret: %d", got)
@@ -214,7 +215,7 @@ func TestConsoleInChromium(t *testing.T) {
 	if got := c.eval("location.pathname"); got != "/console/sign-in" {
 		t.Errorf("after signing out, /console/users led to %s", got)
 	}
-	if n := s.count("console_sessions"); n != 0 {
+	if n := s.Count("console_sessions"); n != 0 {
 		t.Errorf("%d console sessions after signing out", n)
 	}
 
@@ -222,7 +223,7 @@ func TestConsoleInChromium(t *testing.T) {
 	// API records it; the refused forms left no row.
 	var got []string
 	failed := 0
-	for _, e := range s.audit("") {
+	for _, e := range s.Audit("") {
 		if e.Event == "client_auth_failed" && e.Detail == adminID {
 			failed++
 		}

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -12,22 +12,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sdkauth/sdkauth/db/dbtest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
-
-// adminAuth returns the Authorization header of a new client with scopes.
-func (s *stack) adminAuth(scopes string) string {
-	s.t.Helper()
-	id, secret := s.newClient(scopes)
-	return basic(id, secret)
-}
 
 func TestAdminCreatesAndListsUsers(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	create := func(name string) {
-		r := s.postJSON("/v1/admin/users", map[string]string{"username": name, "password": "correct horse battery"}, "Authorization", admin)
+		r := s.PostJSON("/v1/admin/users", map[string]string{"username": name, "password": "correct horse battery"}, "Authorization", admin)
 		if r.Status != http.StatusCreated {
 			t.Errorf("create %s: %d %s", name, r.Status, r.Body)
 		}
@@ -49,7 +43,7 @@ func TestAdminCreatesAndListsUsers(t *testing.T) {
 		if pages > 100 {
 			t.Fatal("the listing does not end")
 		}
-		r := s.do(http.MethodGet, path, "", nil, "Authorization", admin)
+		r := s.Do(http.MethodGet, path, "", nil, "Authorization", admin)
 		if r.Status != http.StatusOK {
 			t.Fatalf("list: %d %s", r.Status, r.Body)
 		}
@@ -78,12 +72,12 @@ func TestAdminCreatesAndListsUsers(t *testing.T) {
 	}
 
 	// Filters and bad parameters.
-	r := s.do(http.MethodGet, "/v1/admin/users?username=LATE-&page_size=100&order=desc", "", nil, "Authorization", admin)
+	r := s.Do(http.MethodGet, "/v1/admin/users?username=LATE-&page_size=100&order=desc", "", nil, "Authorization", admin)
 	if got := len(r.JSON(t)["users"].([]any)); r.Status != http.StatusOK || got != 50 {
 		t.Fatalf("prefix filter: %d users, %d %s", got, r.Status, r.Body[:min(len(r.Body), 200)])
 	}
 	for _, q := range []string{"page_size=0", "page_size=101", "order=sideways", "disabled=maybe", "created_after=yesterday", "cursor=garbage", "provisioning=lost"} {
-		r := s.do(http.MethodGet, "/v1/admin/users?"+q, "", nil, "Authorization", admin)
+		r := s.Do(http.MethodGet, "/v1/admin/users?"+q, "", nil, "Authorization", admin)
 		name := strings.SplitN(q, "=", 2)[0]
 		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"`+name+`"`) {
 			t.Errorf("%s: %d %s", q, r.Status, r.Body)
@@ -94,7 +88,7 @@ func TestAdminCreatesAndListsUsers(t *testing.T) {
 func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
+	admin := s.AdminAuth("admin")
 	hash, err := bcrypt.GenerateFromPassword([]byte("an imported password"), 10)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +100,7 @@ func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 		`{"username":"plain-import","password":"correct horse battery"}`,
 		`{"username":"imported-user","password":"another password here"}`,
 	}, "\n")
-	r := s.do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(body), "Authorization", admin)
+	r := s.Do(http.MethodPost, "/v1/admin/users/import", "application/x-ndjson", strings.NewReader(body), "Authorization", admin)
 	if r.Status != http.StatusOK {
 		t.Fatalf("import: %d %s", r.Status, r.Body)
 	}
@@ -128,17 +122,17 @@ func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 	// Imported users are provisioned by the background worker.
 	// A user reaches Vonage a moment before its job commits: wait for both.
 	testkit.WaitFor(t, 10*time.Second, "the imported users at Vonage and the outbox to empty", func() bool {
-		return len(s.Em.Users(s.AppID)) == 2 && s.count("provisioning_jobs") == 0
+		return len(s.Em.Users(s.AppID)) == 2 && s.Count("provisioning_jobs") == 0
 	})
-	login := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}})
+	login := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}})
 	if login.Status != http.StatusOK {
 		t.Fatalf("login with the imported bcrypt password: %d %s", login.Status, login.Body)
 	}
-	stored := s.user("imported-user").PasswordHash
+	stored := s.User("imported-user").PasswordHash
 	if !strings.HasPrefix(stored, "$argon2id$") {
 		t.Fatalf("the bcrypt hash was not replaced: %.10s…", stored)
 	}
-	if again := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}}); again.Status != http.StatusOK {
+	if again := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"imported-user"}, "password": {"an imported password"}}); again.Status != http.StatusOK {
 		t.Fatalf("login after rehash: %d %s", again.Status, again.Body)
 	}
 }
@@ -146,28 +140,28 @@ func TestImportWithBcryptHashRehashesOnLogin(t *testing.T) {
 func TestAdminMintsUserTokensForBackends(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	admin := s.adminAuth("admin")
-	created := s.postJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery"}, "Authorization", admin).JSON(t)
+	admin := s.AdminAuth("admin")
+	created := s.PostJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery"}, "Authorization", admin).JSON(t)
 	id := created["id"].(string)
-	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusOK || r.JSON(t)["username"] != "new-user" {
+	if r := s.Do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusOK || r.JSON(t)["username"] != "new-user" {
 		t.Fatalf("get: %d %s", r.Status, r.Body)
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/users/not-a-uuid", "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+	if r := s.Do(http.MethodGet, "/v1/admin/users/not-a-uuid", "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
 		t.Fatalf("get unknown: %d %s", r.Status, r.Body)
 	}
-	tokens := s.adminAuth("tokens:user")
-	r := s.postJSON("/v1/admin/users/"+id+"/token", `{"ttl":600}`, "Authorization", tokens)
+	tokens := s.AdminAuth("tokens:user")
+	r := s.PostJSON("/v1/admin/users/"+id+"/token", `{"ttl":600}`, "Authorization", tokens)
 	if r.Status != http.StatusOK {
 		t.Fatalf("token for a user: %d %s", r.Status, r.Body)
 	}
 	tok := r.JSON(t)["access_token"].(string)
-	if c := decodeSegment(t, tok, 1); c["sub"] != "new-user" || c["exp"].(float64)-c["iat"].(float64) != 600 {
+	if c := servertest.DecodeSegment(t, tok, 1); c["sub"] != "new-user" || c["exp"].(float64)-c["iat"].(float64) != 600 {
 		t.Fatalf("claims %v", c)
 	}
-	if e := s.emulatorDo(http.MethodGet, "/v1/users", tok); e.Status != http.StatusOK {
+	if e := s.EmulatorDo(http.MethodGet, "/v1/users", tok); e.Status != http.StatusOK {
 		t.Fatalf("emulator: %d %s", e.Status, e.Body)
 	}
-	if r := s.postJSON("/v1/admin/users/"+id+"/token", `{}`, "Authorization", admin); r.Status != http.StatusForbidden {
+	if r := s.PostJSON("/v1/admin/users/"+id+"/token", `{}`, "Authorization", admin); r.Status != http.StatusForbidden {
 		t.Fatalf("admin scope alone minted a user token: %d", r.Status)
 	}
 }
@@ -175,48 +169,48 @@ func TestAdminMintsUserTokensForBackends(t *testing.T) {
 func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"SDKAUTH_REFRESH_GRACE": "0s"})
-	admin := s.adminAuth("admin")
-	body := s.signup("new-user", "correct horse battery")
+	admin := s.AdminAuth("admin")
+	body := s.Signup("new-user", "correct horse battery")
 	id := body["user"].(map[string]any)["id"].(string)
 	refresh := body["refresh_token"].(string)
 
 	// Revoking every session makes the refresh token fail.
-	r := s.do(http.MethodDelete, "/v1/admin/users/"+id+"/sessions", "", nil, "Authorization", admin)
+	r := s.Do(http.MethodDelete, "/v1/admin/users/"+id+"/sessions", "", nil, "Authorization", admin)
 	if r.Status != http.StatusOK || r.JSON(t)["revoked"] != float64(1) {
 		t.Fatalf("revoke sessions: %d %s", r.Status, r.Body)
 	}
-	if r := s.postForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
+	if r := s.PostForm("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}); r.Status != http.StatusBadRequest || r.JSON(t)["error"] != "invalid_grant" {
 		t.Fatalf("refresh after revoke: %d %s", r.Status, r.Body)
 	}
 
 	// A disabled user's login answers exactly as a wrong password does.
-	patched := s.do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"disabled":true,"display_name":"Renamed By An Admin"}`), "Authorization", admin)
+	patched := s.Do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"disabled":true,"display_name":"Renamed By An Admin"}`), "Authorization", admin)
 	if patched.Status != http.StatusOK || patched.JSON(t)["display_name"] != "Renamed By An Admin" {
 		t.Fatalf("patch: %d %s", patched.Status, patched.Body)
 	}
-	disabled := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
-	wrong := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"not the password"}})
-	if disabled.Status != http.StatusBadRequest || disabled.JSON(t)["error"] != "invalid_grant" || withoutRequestID(t, disabled) != withoutRequestID(t, wrong) {
+	disabled := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
+	wrong := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"not the password"}})
+	if disabled.Status != http.StatusBadRequest || disabled.JSON(t)["error"] != "invalid_grant" || servertest.WithoutRequestID(t, disabled) != servertest.WithoutRequestID(t, wrong) {
 		t.Fatalf("disabled login: %d %s\nwrong password: %s", disabled.Status, disabled.Body, wrong.Body)
 	}
-	if r := s.do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"policy":"no-such-policy","display_name":"Not Written"}`), "Authorization", admin); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"policy"`) {
+	if r := s.Do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"policy":"no-such-policy","display_name":"Not Written"}`), "Authorization", admin); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"name":"policy"`) {
 		t.Fatalf("unknown policy: %d %s", r.Status, r.Body)
 	}
-	if got := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin).JSON(t); got["display_name"] != "Renamed By An Admin" {
+	if got := s.Do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin).JSON(t); got["display_name"] != "Renamed By An Admin" {
 		t.Fatalf("a refused patch wrote: %v", got)
 	}
-	if r := s.do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"disabled":false}`), "Authorization", admin); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodPatch, "/v1/admin/users/"+id, "application/json", strings.NewReader(`{"disabled":false}`), "Authorization", admin); r.Status != http.StatusOK {
 		t.Fatalf("enable: %d %s", r.Status, r.Body)
 	}
-	if r := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}}); r.Status != http.StatusOK {
+	if r := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}}); r.Status != http.StatusOK {
 		t.Fatalf("login after re-enabling: %d %s", r.Status, r.Body)
 	}
 
 	// Deleting removes the user here and, through the outbox, at Vonage.
-	if r := s.do(http.MethodDelete, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNoContent {
+	if r := s.Do(http.MethodDelete, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	if r := s.do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
+	if r := s.Do(http.MethodGet, "/v1/admin/users/"+id, "", nil, "Authorization", admin); r.Status != http.StatusNotFound {
 		t.Fatalf("get after delete: %d", r.Status)
 	}
 	testkit.WaitFor(t, 10*time.Second, "the Vonage user to be deleted", func() bool { return len(s.Em.Users(s.AppID)) == 0 })
@@ -224,7 +218,7 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 	// Every admin action is in the audit log with the acting client.
 	var events []string
 	cli := 0
-	for _, e := range s.audit("") {
+	for _, e := range s.Audit("") {
 		if strings.HasPrefix(e.Actor, "client:") {
 			events = append(events, e.Event)
 		}
@@ -244,10 +238,10 @@ func TestAdminRevokesDisablesAndDeletesUsers(t *testing.T) {
 func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	id, secret := s.newClient("admin")
+	id, secret := s.NewClient("admin")
 	var last response
 	for range 30 {
-		last = s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(id, "not-the-secret"))
+		last = s.Do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", servertest.Basic(id, "not-the-secret"))
 		if last.Status == http.StatusTooManyRequests {
 			break
 		}
@@ -256,7 +250,7 @@ func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
 		t.Fatalf("30 bad secrets: %d %s", last.Status, last.Body)
 	}
 	// The valid secret is never throttled.
-	if r := s.do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", basic(id, secret)); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodGet, "/v1/admin/clients", "", nil, "Authorization", servertest.Basic(id, secret)); r.Status != http.StatusOK {
 		t.Fatalf("valid secret while failures are delayed: %d %s", r.Status, r.Body)
 	}
 }
@@ -268,18 +262,18 @@ func TestFailedClientAuthenticationIsThrottled(t *testing.T) {
 func TestRefreshUnderAStoredPolicyDoesNotExhaustThePool(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"DATABASE_URL": dbtest.NewURL(t) + "&pool_max_conns=2"})
-	admin := s.adminAuth("admin")
-	put := s.do(http.MethodPut, "/v1/admin/policies/agent", "application/json",
+	admin := s.AdminAuth("admin")
+	put := s.Do(http.MethodPut, "/v1/admin/policies/agent", "application/json",
 		strings.NewReader(`{"acl":{"paths":{"/*/conversations/**":{}}},"max_ttl":3600}`), "Authorization", admin)
 	if put.Status != http.StatusCreated && put.Status != http.StatusOK {
 		t.Fatalf("put policy: %d %s", put.Status, put.Body)
 	}
-	if r := s.postJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery", "policy": "agent"}, "Authorization", admin); r.Status != http.StatusCreated {
+	if r := s.PostJSON("/v1/admin/users", map[string]string{"username": "new-user", "password": "correct horse battery", "policy": "agent"}, "Authorization", admin); r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
 	var tokens []string
 	for range 6 {
-		r := s.postForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
+		r := s.PostForm("/v1/token", url.Values{"grant_type": {"password"}, "username": {"new-user"}, "password": {"correct horse battery"}})
 		if r.Status != http.StatusOK {
 			t.Fatalf("login: %d %s", r.Status, r.Body)
 		}

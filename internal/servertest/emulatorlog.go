@@ -1,4 +1,4 @@
-package main
+package servertest
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// emulatorRequest is one request the emulator answered.
-type emulatorRequest struct {
+// EmulatorRequest is one request the emulator answered.
+type EmulatorRequest struct {
 	Method, Path string
 	// Name is the user name a POST /v1/users asked for.
 	Name     string
@@ -19,18 +19,19 @@ type emulatorRequest struct {
 	Answered time.Time
 }
 
-// requestLog wraps the emulator and records when each request arrived and
+// RequestLog wraps the emulator and records when each request arrived and
 // was answered, so tests can prove how retries were spaced.
-type requestLog struct {
+type RequestLog struct {
 	next http.Handler
 	mu   sync.Mutex
-	reqs []emulatorRequest
+	reqs []EmulatorRequest
 }
 
-func newRequestLog(next http.Handler) *requestLog { return &requestLog{next: next} }
+// NewRequestLog records the requests next answers.
+func NewRequestLog(next http.Handler) *RequestLog { return &RequestLog{next: next} }
 
-func (l *requestLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := emulatorRequest{Method: r.Method, Path: r.URL.Path, Arrived: time.Now()}
+func (l *RequestLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := EmulatorRequest{Method: r.Method, Path: r.URL.Path, Arrived: time.Now()}
 	if r.Method == http.MethodPost && r.URL.Path == "/v1/users" {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -49,10 +50,10 @@ func (l *requestLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Requests returns the requests recorded so far matching method and path.
-func (l *requestLog) Requests(method, path string) []emulatorRequest {
+func (l *RequestLog) Requests(method, path string) []EmulatorRequest {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []emulatorRequest
+	var out []EmulatorRequest
 	for _, r := range l.reqs {
 		if r.Method == method && r.Path == path {
 			out = append(out, r)

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"testing"
@@ -14,9 +14,9 @@ import (
 // tokens that never yield a session.
 func TestClientSDKChatsWithSdkauthTokens(t *testing.T) {
 	t.Parallel()
-	nodetest.Install(t, "../../interop")
+	nodetest.Install(t, "../interop")
 	s := newStack(t, nil)
-	nodetest.Run(t, "../../interop", map[string]string{
+	nodetest.Run(t, "../interop", map[string]string{
 		"SDKAUTH_URL":           s.URL,
 		"EMULATOR_URL":          s.EmURL,
 		"VONAGE_APPLICATION_ID": s.AppID,

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"errors"
@@ -12,14 +12,9 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/auth"
-	"github.com/sdkauth/sdkauth/internal/server"
 	"github.com/sdkauth/sdkauth/keys"
 	"github.com/sdkauth/sdkauth/users"
 )
-
-// config is sdkauth's configuration, read from the environment (12-factor).
-// Every variable also has a NAME_FILE variant for secrets mounted as files.
-type config = server.Config
 
 // env reads variables, remembering every problem so that start-up reports
 // them all at once.
@@ -95,21 +90,22 @@ func (e *env) proxies(name string) []string {
 	return out
 }
 
-// need says which settings a command must have.
-type need struct {
-	database bool
+// Need says which settings a command must have.
+type Need struct {
+	Database bool
 	// key: the application id and the encryption key of the stored keys.
 	// A private key in the environment is needed only until one is stored.
-	key bool
+	Key bool
 	// vonageAPI: the API key and secret of the Applications API.
-	vonageAPI bool
+	VonageAPI bool
 }
 
-// loadConfig reads the configuration and checks it, returning one error
-// listing every problem.
-func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
+// LoadConfig reads the configuration from lookup (the environment, where
+// every variable also has a NAME_FILE variant for secrets mounted as files)
+// and checks it, returning one error listing every problem.
+func LoadConfig(lookup func(string) (string, bool), n Need) (Config, error) {
 	e := &env{lookup: lookup}
-	c := config{
+	c := Config{
 		DatabaseURL:      e.str("DATABASE_URL", ""),
 		Addr:             e.str("SDKAUTH_ADDR", ":8080"),
 		ApplicationID:    e.str("VONAGE_APPLICATION_ID", ""),
@@ -137,16 +133,16 @@ func loadConfig(lookup func(string) (string, bool), n need) (config, error) {
 		ProvisioningMaxAttempts: int(e.uint32("SDKAUTH_PROVISIONING_MAX_ATTEMPTS", users.DefaultMaxAttempts, 1, 1000)),
 		AuditRetention:          e.duration("SDKAUTH_AUDIT_RETENTION", 2160*time.Hour, time.Hour, 100*365*24*time.Hour),
 	}
-	if n.database {
+	if n.Database {
 		e.require("DATABASE_URL", c.DatabaseURL)
 	}
-	if n.key {
+	if n.Key {
 		e.require("VONAGE_APPLICATION_ID", c.ApplicationID)
 		if c.KeyEncryptionKey == nil && e.str("SDKAUTH_KEY_ENCRYPTION_KEY", "") == "" {
 			e.errs = append(e.errs, "SDKAUTH_KEY_ENCRYPTION_KEY is required: 32 bytes in base64 (openssl rand -base64 32), the same on every replica")
 		}
 	}
-	if n.vonageAPI && c.VonageAPIKey == "" && c.VonageAPISecret == "" {
+	if n.VonageAPI && c.VonageAPIKey == "" && c.VonageAPISecret == "" {
 		e.errs = append(e.errs, "VONAGE_API_KEY and VONAGE_API_SECRET are required (Vonage dashboard, API settings)")
 	}
 	if c.PrivateKeyPath != "" && c.PrivateKey != "" {

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/db"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 )
 
 func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
@@ -17,15 +18,15 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 	ua := []string{"User-Agent", "audit-test/1.0"}
 	post := func(path string, body string, header ...string) response {
 		t.Helper()
-		return s.do(http.MethodPost, path, "application/json", stringsReader(body), append(header, ua...)...)
+		return s.Do(http.MethodPost, path, "application/json", strings.NewReader(body), append(header, ua...)...)
 	}
 	r := post("/v1/signup", `{"username":"new-user","password":"correct horse battery"}`)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("signup: %d %s", r.Status, r.Body)
 	}
 	signup := r.JSON(t)
-	id := userID(signup)
-	secrets := []string{goodPassword, "not the password", "a brand new secret", signup["refresh_token"].(string)}
+	id := servertest.UserID(signup)
+	secrets := []string{servertest.GoodPassword, "not the password", "a brand new secret", signup["refresh_token"].(string)}
 
 	post("/v1/token", `{"grant_type":"password","username":"new-user","password":"not the password"}`)
 	post("/v1/token", `{"grant_type":"password","username":"nobody-here","password":"not the password"}`)
@@ -36,14 +37,14 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 	s.age(signup, 1)                                                             // past the (zero) grace window
 	post("/v1/token", `{"grant_type":"refresh_token","refresh_token":"`+r0+`"}`) // reuse
 	post("/v1/logout", `{"refresh_token":"`+signup["refresh_token"].(string)+`"}`)
-	if r := s.do(http.MethodPatch, "/v1/me", "application/json", stringsReader(`{"display_name":"A New User"}`), append(bearer(signup), ua...)...); r.Status != http.StatusOK {
+	if r := s.Do(http.MethodPatch, "/v1/me", "application/json", strings.NewReader(`{"display_name":"A New User"}`), append(bearer(signup), ua...)...); r.Status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
 	changed := post("/v1/me/password", `{"current_password":"correct horse battery","new_password":"a brand new secret"}`, bearer(signup)...).JSON(t)
 	secrets = append(secrets, changed["refresh_token"].(string))
 	post("/v1/logout", `{"scope":"global"}`, bearer(changed)...)
-	fresh := s.mustLogin("new-user", "a brand new secret")
-	if r := s.do(http.MethodDelete, "/v1/me", "application/json", stringsReader(`{"password":"a brand new secret"}`), append(bearer(fresh), ua...)...); r.Status != http.StatusNoContent {
+	fresh := s.MustLogin("new-user", "a brand new secret")
+	if r := s.Do(http.MethodDelete, "/v1/me", "application/json", strings.NewReader(`{"password":"a brand new secret"}`), append(bearer(fresh), ua...)...); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
 
@@ -61,7 +62,7 @@ func TestAuditLogRecordsAccountEventsWithoutSecrets(t *testing.T) {
 		{"login_succeeded", ""},
 		{"user_deleted", ""},
 	}
-	got := s.audit("")
+	got := s.Audit("")
 	if len(got) != len(want) {
 		t.Fatalf("%d audit rows, want %d: %+v", len(got), len(want), got)
 	}
@@ -103,7 +104,7 @@ func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStack(t, map[string]string{"SDKAUTH_AUDIT_RETENTION": "24h"})
-	s.signup("new-user", goodPassword)
+	s.Signup("new-user", servertest.GoodPassword)
 	q := db.New(s.App.Pool)
 	if err := q.InsertPastAuditRows(ctx, db.InsertPastAuditRowsParams{AgoSeconds: 3 * 24 * 60 * 60, StepSeconds: 1, Event: "login_failed", N: 2500}); err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestTheSweeperKeepsTheAuditLogToItsRetention(t *testing.T) {
 	if old != 0 {
 		t.Fatalf("%d rows older than the retention left", old)
 	}
-	if got := s.audit("signup"); len(got) != 1 {
+	if got := s.Audit("signup"); len(got) != 1 {
 		t.Fatalf("the sweep took recent rows: %+v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sdkauth/sdkauth/internal/browsertest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/internal/testkit"
 	"github.com/sdkauth/sdkauth/users"
 )
@@ -48,9 +49,9 @@ func signedInConsole(t *testing.T, s *stack, id, secret string) *consoleTab {
 func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	adminID, adminSecret := s.newClient("admin")
-	admin := basic(adminID, adminSecret)
-	userID := userID(s.signup("new-user", "correct horse battery"))
+	adminID, adminSecret := s.NewClient("admin")
+	admin := servertest.Basic(adminID, adminSecret)
+	userID := servertest.UserID(s.Signup("new-user", "correct horse battery"))
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -79,7 +80,7 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 		t.Errorf("the refused ACL is not kept and marked: %q", got)
 	}
 	b.Screenshot(t, "console-policy-invalid")
-	if r := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":3600`) {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":3600`) {
 		t.Errorf("a refused edit changed the policy: %s", r.Body)
 	}
 
@@ -87,13 +88,13 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	c.setField("max_ttl", "600")
 	c.expect(c.goTo("a valid edit", chromedp.Click(chromedp.CSS(`form[action="/console/policies/read-only"] button`))), 200, "The policy is saved", "/*/conversations/**")
 	b.Screenshot(t, "console-policy")
-	if r := s.do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":600`) || !strings.Contains(string(r.Body), `"/*/conversations/**":{"methods":["GET"]}`) {
+	if r := s.Do(http.MethodGet, "/v1/admin/policies/read-only", "", nil, "Authorization", admin); !strings.Contains(string(r.Body), `"max_ttl":600`) || !strings.Contains(string(r.Body), `"/*/conversations/**":{"methods":["GET"]}`) {
 		t.Errorf("the edit is not stored: %s", r.Body)
 	}
 
 	// In use, the policy stays, and the page says why.
 	setPolicy := func(name string) {
-		if r := s.do(http.MethodPatch, "/v1/admin/users/"+userID, "application/json", strings.NewReader(`{"policy":"`+name+`"}`), "Authorization", admin); r.Status != http.StatusOK {
+		if r := s.Do(http.MethodPatch, "/v1/admin/users/"+userID, "application/json", strings.NewReader(`{"policy":"`+name+`"}`), "Authorization", admin); r.Status != http.StatusOK {
 			t.Fatalf("putting the user on %s: %d %s", name, r.Status, r.Body)
 		}
 	}
@@ -109,7 +110,7 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 	}
 
 	var got []string
-	for _, e := range s.audit("") {
+	for _, e := range s.Audit("") {
 		if strings.HasPrefix(e.Event, "policy_") {
 			got = append(got, e.Event+" "+e.Detail)
 		}
@@ -157,14 +158,14 @@ func TestConsolePoliciesAndAuditInChromium(t *testing.T) {
 func TestConsoleProvisioningInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	adminID, adminSecret := s.newClient("admin")
-	admin := basic(adminID, adminSecret)
-	s.setFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
-	r := s.postJSON("/v1/signup", map[string]string{"username": "new-user", "password": goodPassword})
+	adminID, adminSecret := s.NewClient("admin")
+	admin := servertest.Basic(adminID, adminSecret)
+	s.SetFaults(`{"path": "/v1/users", "method": "POST", "status": 400}`)
+	r := s.PostJSON("/v1/signup", map[string]string{"username": "new-user", "password": servertest.GoodPassword})
 	if r.Status != http.StatusAccepted || r.JSON(t)["user"].(map[string]any)["provisioning"] != users.StateFailed {
 		t.Fatalf("sign-up refused for good at Vonage: %d %s", r.Status, r.Body)
 	}
-	id := userID(r.JSON(t))
+	id := servertest.UserID(r.JSON(t))
 
 	c := signedInConsole(t, s, adminID, adminSecret)
 	b := c.b
@@ -174,14 +175,14 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 	}
 	b.Screenshot(t, "console-provisioning-failed")
 
-	s.clearFaults()
+	s.ClearFaults()
 	c.expect(c.goTo("retry", chromedp.Click(chromedp.CSS(`form[action$="/retry"] button`))), 200, "is due now")
 	testkit.WaitFor(t, 10*time.Second, "the user to be provisioned", func() bool {
-		return s.adminUser(admin, id)["provisioning"] == users.StateProvisioned
+		return s.AdminUser(admin, id)["provisioning"] == users.StateProvisioned
 	})
 	c.expect(c.goTo("failed jobs", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="state=failed"]`))), 200, "No failed jobs.")
 	b.Screenshot(t, "console-provisioning-retried")
-	s.mustLogin("new-user", goodPassword)
+	s.MustLogin("new-user", servertest.GoodPassword)
 
 	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit?event=provisioning_job_retried")), 200, "new-user", "client:"+adminID, "kind=create")
 	if rows := c.eval(`String(document.querySelectorAll("tbody tr").length)`); rows != "1" {
@@ -200,7 +201,7 @@ func TestConsoleProvisioningInChromium(t *testing.T) {
 func TestConsoleKeysInChromium(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, map[string]string{"VONAGE_API_KEY": "key", "VONAGE_API_SECRET": "secret"})
-	adminID, adminSecret := s.newClient("admin")
+	adminID, adminSecret := s.NewClient("admin")
 	oldKID := s.App.Keys.Ring.KeyID()
 
 	c := signedInConsole(t, s, adminID, adminSecret)
@@ -218,11 +219,11 @@ func TestConsoleKeysInChromium(t *testing.T) {
 		t.Errorf("after rotating, the keys page lists:\n%s", rows)
 	}
 	b.Screenshot(t, "console-keys-rotated")
-	token := s.signup("new-user", "correct horse battery")["access_token"].(string)
-	if header := decodeSegment(t, token, 0); header["kid"] != newKID {
+	token := s.Signup("new-user", "correct horse battery")["access_token"].(string)
+	if header := servertest.DecodeSegment(t, token, 0); header["kid"] != newKID {
 		t.Errorf("a new token is signed by %v", header["kid"])
 	}
-	if r := s.emulatorDo(http.MethodGet, "/v1/users", token); r.Status != http.StatusOK {
+	if r := s.EmulatorDo(http.MethodGet, "/v1/users", token); r.Status != http.StatusOK {
 		t.Errorf("Vonage refuses a token signed with the new key: %d %s", r.Status, r.Body)
 	}
 	c.expect(c.goTo("audit", chromedp.Navigate(s.URL+"/console/audit?event=key_rotated")), 200, "client:"+adminID, "new_kid="+newKID, "old_kid="+oldKID)

@@ -1,4 +1,4 @@
-package main
+package api_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdkauth/sdkauth/internal/jwttest"
+	"github.com/sdkauth/sdkauth/internal/servertest"
 	"github.com/sdkauth/sdkauth/keys"
 )
 
@@ -31,8 +32,8 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 		{http.MethodGet, "/v1/me", ""},
 		{http.MethodPatch, "/v1/me", `{"display_name":"Someone Else"}`},
 		{http.MethodPost, "/v1/logout", `{"scope":"global"}`},
-		{http.MethodPost, "/v1/me/password", `{"current_password":"` + goodPassword + `","new_password":"a different passphrase"}`},
-		{http.MethodDelete, "/v1/me", `{"password":"` + goodPassword + `"}`},
+		{http.MethodPost, "/v1/me/password", `{"current_password":"` + servertest.GoodPassword + `","new_password":"a different passphrase"}`},
+		{http.MethodDelete, "/v1/me", `{"password":"` + servertest.GoodPassword + `"}`},
 	}
 	cases := []struct{ name, header, claims string }{
 		{"crit with an unknown extension", `,"crit":["unknown-ext"],"unknown-ext":true`, ""},
@@ -48,11 +49,11 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			username := fmt.Sprintf("new-user-%d", i)
-			id := userID(s.signup(username, goodPassword))
+			id := servertest.UserID(s.Signup(username, servertest.GoodPassword))
 			// The same construction with nothing wrong is accepted, so a
 			// refusal below is for the reason the case names.
 			good := token(username, "", "")
-			if r := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good); r.Status != http.StatusOK {
+			if r := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good); r.Status != http.StatusOK {
 				t.Fatalf("a good hand-built token: %d %s", r.Status, r.Body)
 			}
 			bad := token(username, tc.header, tc.claims)
@@ -61,21 +62,21 @@ func TestBearerEndpointsRefuseAmbiguousTokens(t *testing.T) {
 				if ep.body != "" {
 					ct = "application/json"
 				}
-				r := s.do(ep.method, ep.path, ct, strings.NewReader(ep.body), "Authorization", "Bearer "+bad)
+				r := s.Do(ep.method, ep.path, ct, strings.NewReader(ep.body), "Authorization", "Bearer "+bad)
 				if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "invalid_token" || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 					t.Errorf("%s %s: %d %s %s", ep.method, ep.path, r.Status, r.Header.Get("WWW-Authenticate"), r.Body)
 				}
 			}
 			// Nothing changed: the user, its profile, its password and its
 			// session stand.
-			me := s.do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good)
+			me := s.Do(http.MethodGet, "/v1/me", "", nil, "Authorization", "Bearer "+good)
 			if me.Status != http.StatusOK || me.JSON(t)["display_name"] == "Someone Else" {
 				t.Fatalf("after the refusals: %d %s", me.Status, me.Body)
 			}
 			if n := s.liveSessions(id); n != 1 {
 				t.Fatalf("%d live sessions, want 1", n)
 			}
-			s.mustLogin(username, goodPassword)
+			s.MustLogin(username, servertest.GoodPassword)
 		})
 	}
 }
