@@ -1,7 +1,7 @@
 // Package keys holds what sdkauth needs to mint and check Vonage JWTs: loading
 // the application's RSA private key, the Vonage claims and ACL types, the
 // Signer that turns claims into compact RS256 tokens (in Go, or in OpenSSL's
-// libcrypto on a pool of C threads), the Ring and Store that hold the active
+// libcrypto, one cgo call a signature), the Ring and Store that hold the active
 // and previous keys across rotations, the Verifier for tokens presented back
 // to sdkauth, and the JWKS that publishes the public keys.
 //

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -68,22 +67,38 @@ func opensslError(code C.ulong) string {
 // a Sign beyond that waits for a free slot.
 const poolSlots = 256
 
-// opensslSigner signs with libcrypto 3 on a fixed pool of C threads, so
-// that no goroutine ever blocks in C. Sign fills a request slot in C
-// memory with the digest and queues it with a short cgo call that does not
-// wait for the signature; a thread signs it and reports it done through an
-// eventfd (a pipe outside Linux), which one goroutine reads through the
-// netpoller. That goroutine collects every finished slot with one more
-// short cgo call and wakes the goroutines waiting for them.
+// opensslSigner signs with libcrypto 3 (RSA_sign on a key parsed once).
+// Two dispatches are built, and the production one is the simpler:
 //
-// A blocking cgo call per signature, as a binding makes, costs more than
-// the call: for each ~0.3 ms signature the runtime hands the caller's P to
-// another thread and must take it back.
+//   - direct (NewOpenSSLSigner): the calling goroutine makes one blocking
+//     cgo call per signature. The runtime hands its P to another thread for
+//     the ~0.2 ms call and takes it back, which was expected to be costly;
+//     measured on a quiet 2-core EPYC it is not (BenchmarkSignDesigns, 2
+//     and 16 goroutines: 115–120 µs and 222 CPU-µs a signature, against
+//     125–142 µs and 247–262 CPU-µs for the pool of 2 threads; `openssl
+//     speed` signs in 215 µs a core there).
+//   - pool (newOpenSSLSigner with threads > 0): a fixed pool of C threads
+//     takes digests from a queue filled by a short cgo call that does not
+//     wait for the signature, and reports them done through an eventfd (a
+//     pipe outside Linux) that one goroutine reads through the netpoller;
+//     that goroutine collects every finished slot with one more short cgo
+//     call and wakes the goroutines waiting for them. No goroutine blocks
+//     in C, but each signature costs two thread wake-ups more. It is kept
+//     for the benchmarks that compare the designs (signer_designs_test.go),
+//     on machines where a blocking cgo call costs more.
 type opensslSigner struct {
 	pool   *C.sk_pool
 	pub    *rsa.PublicKey
 	kid    string
 	header string
+
+	// direct signs on the calling goroutine (no pool threads). mu is held
+	// for reading by each direct signature and for writing by Close, which
+	// therefore frees the key only once no signature is using it.
+	direct  bool
+	sigSize int
+	mu      sync.RWMutex
+	closed  bool
 
 	// free holds the numbers of the slots no Sign is using.
 	free chan int32
@@ -99,22 +114,22 @@ type opensslSigner struct {
 }
 
 // NewOpenSSLSigner returns a Signer that signs with libcrypto 3 (PKCS#1 v1.5,
-// SHA-256) on one C thread per core (GOMAXPROCS); its tokens are
+// SHA-256) on the calling goroutine's thread; its tokens are
 // byte-for-byte those of NewGoSigner for the same key and claims. The key
 // is handed to OpenSSL once, here, and a test signature is checked with
 // crypto/rsa before the signer is returned. It precomputes k's CRT values,
 // which mutates k.
 //
-// The signer implements io.Closer: Close stops the threads and frees the
-// key in C. A Signer that is garbage without being closed keeps its
-// threads and key.
+// The signer implements io.Closer: Close frees the key in C once no
+// signature is using it. A Signer that is garbage without being closed
+// keeps its key.
 //
 // It returns an error wrapping ErrOpenSSLUnavailable when libcrypto 3
 // cannot be loaded (or this binary was built without cgo), and another
 // error when OpenSSL refuses the key (for example a multi-prime key) or the
 // test signature does not verify.
 func NewOpenSSLSigner(k *rsa.PrivateKey) (Signer, error) {
-	return newOpenSSLSigner(k, runtime.GOMAXPROCS(0))
+	return newOpenSSLSigner(k, 0)
 }
 
 func newOpenSSLSigner(k *rsa.PrivateKey, threads int) (*opensslSigner, error) {
@@ -143,6 +158,7 @@ func newOpenSSLSigner(k *rsa.PrivateKey, threads int) (*opensslSigner, error) {
 	kid := Thumbprint(&k.PublicKey)
 	s := &opensslSigner{
 		pool: pool, pub: &k.PublicKey, kid: kid, header: encodedHeader(kid),
+		direct: threads == 0, sigSize: int(C.sk_pool_sig_size(pool)),
 		free: make(chan int32, poolSlots), closing: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 	for i := range poolSlots {
@@ -177,6 +193,9 @@ func (s *opensslSigner) Public() *rsa.PublicKey { return s.pub }
 func (s *opensslSigner) Sign(c Claims) (string, error) { return sign(c, s.header, s) }
 
 func (s *opensslSigner) signDigest(digest []byte) ([]byte, error) {
+	if s.direct {
+		return s.signDirect(digest)
+	}
 	var i int32
 	select {
 	case i = <-s.free:
@@ -198,6 +217,22 @@ func (s *opensslSigner) signDigest(digest []byte) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("keys: signing with OpenSSL: %s", opensslError(slot.err))
 	}
+}
+
+// signDirect signs on the calling goroutine with one blocking cgo call.
+func (s *opensslSigner) signDirect(digest []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrSignerClosed
+	}
+	sig := make([]byte, s.sigSize)
+	var n C.uint
+	var code C.ulong
+	if C.sk_pool_sign(s.pool, (*C.uchar)(unsafe.Pointer(&digest[0])), (*C.uchar)(unsafe.Pointer(&sig[0])), &n, &code) != C.SK_OK {
+		return nil, fmt.Errorf("keys: signing with OpenSSL: %s", opensslError(code))
+	}
+	return sig[:n], nil
 }
 
 // readCompletions wakes the Sign of every finished request until Close
@@ -235,11 +270,15 @@ func (s *opensslSigner) isClosing() bool {
 }
 
 // Close stops the signer: queued signatures fail with ErrSignerClosed,
-// those being made finish, the threads are joined, and once every Sign
+// those being made finish, the pool's threads (if any) are joined, and once every Sign
 // has returned the key is freed in C. Sign fails with ErrSignerClosed
 // afterwards. Close is safe to call more than once and always returns nil.
 func (s *opensslSigner) Close() error {
 	s.closeOnce.Do(func() {
+		// Wait for the direct signatures under way; later ones fail.
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
 		// Every request submitted from here on is refused by the pool,
 		// and the reader stops after its next collection.
 		C.sk_pool_shutdown(s.pool)

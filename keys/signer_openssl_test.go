@@ -4,6 +4,7 @@ package keys
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,79 +14,85 @@ import (
 	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
-// TestOpenSSLSignerCloseFailsPendingAndLeaksNothing closes a signer with
-// one thread while 64 goroutines keep signing, so that most of their
-// requests are queued when Close runs: those fail with ErrSignerClosed, the
-// one being signed finishes, Close joins the thread and frees the key, and
-// nothing is left running in C or Go.
+// TestOpenSSLSignerCloseFailsPendingAndLeaksNothing closes a signer while
+// 64 goroutines keep signing. The direct signer's Close waits for the
+// signatures under way and later ones fail with ErrSignerClosed. With a pool
+// of one thread most requests are queued when Close runs: those fail, the
+// one being signed finishes and Close joins the thread. Either way the key
+// is freed and nothing is left running in C or Go.
 func TestOpenSSLSignerCloseFailsPendingAndLeaksNothing(t *testing.T) {
 	if _, err := loadLibcrypto(); err != nil {
 		t.Skipf("OpenSSL signer unavailable here: %v", err)
 	}
-	key, _ := testKeys(t)
-	c := signerTestClaims()["user, default acl"]
-	want, err := NewGoSigner(key).Sign(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	threads0, keys0 := openSSLLive()
-	goroutines0 := runtime.NumGoroutine()
+	// threads 0 is the direct signer NewOpenSSLSigner returns; 1 a pool.
+	for _, threads := range []int{0, 1} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			key, _ := testKeys(t)
+			c := signerTestClaims()["user, default acl"]
+			want, err := NewGoSigner(key).Sign(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			threads0, keys0 := openSSLLive()
+			goroutines0 := runtime.NumGoroutine()
 
-	s, err := newOpenSSLSigner(key, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if threads, keys := openSSLLive(); threads != threads0+1 || keys != keys0+1 {
-		t.Fatalf("running: %d threads and %d keys in C, want %d and %d", threads, keys, threads0+1, keys0+1)
-	}
-	var signed, refused atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Go(func() {
-			for {
-				tok, err := s.Sign(c)
-				switch {
-				case errors.Is(err, ErrSignerClosed):
-					refused.Add(1)
-					return
-				case err != nil:
-					errs <- err
-					return
-				case tok != want:
-					errs <- errors.New("token differs from the Go signer's")
-					return
-				}
-				signed.Add(1)
+			s, err := newOpenSSLSigner(key, threads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if threads, keys := openSSLLive(); threads != threads0+threads || keys != keys0+1 {
+				t.Fatalf("running: %d threads and %d keys in C, want %d and %d", threads, keys, threads0+threads, keys0+1)
+			}
+			var signed, refused atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for range 64 {
+				wg.Go(func() {
+					for {
+						tok, err := s.Sign(c)
+						switch {
+						case errors.Is(err, ErrSignerClosed):
+							refused.Add(1)
+							return
+						case err != nil:
+							errs <- err
+							return
+						case tok != want:
+							errs <- errors.New("token differs from the Go signer's")
+							return
+						}
+						signed.Add(1)
+					}
+				})
+			}
+			testkit.WaitFor(t, 10*time.Second, "16 signatures", func() bool { return signed.Load() >= 16 })
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if refused.Load() != 64 {
+				t.Fatalf("%d signing goroutines saw ErrSignerClosed, want all 64", refused.Load())
+			}
+			if threads, keys := openSSLLive(); threads != threads0 || keys != keys0 {
+				t.Fatalf("after Close: %d threads and %d keys in C, want %d and %d", threads, keys, threads0, keys0)
+			}
+			if _, err := s.Sign(c); !errors.Is(err, ErrSignerClosed) {
+				t.Fatalf("Sign after Close: %v, want ErrSignerClosed", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("second Close: %v", err)
+			}
+			// The completion reader returned before Close did; the signing
+			// goroutines have returned too.
+			if n := runtime.NumGoroutine(); n > goroutines0 {
+				buf := make([]byte, 1<<16)
+				t.Fatalf("%d goroutines after Close, %d before:\n%s", n, goroutines0, buf[:runtime.Stack(buf, true)])
 			}
 		})
-	}
-	testkit.WaitFor(t, 10*time.Second, "16 signatures", func() bool { return signed.Load() >= 16 })
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	if refused.Load() != 64 {
-		t.Fatalf("%d signing goroutines saw ErrSignerClosed, want all 64", refused.Load())
-	}
-	if threads, keys := openSSLLive(); threads != threads0 || keys != keys0 {
-		t.Fatalf("after Close: %d threads and %d keys in C, want %d and %d", threads, keys, threads0, keys0)
-	}
-	if _, err := s.Sign(c); !errors.Is(err, ErrSignerClosed) {
-		t.Fatalf("Sign after Close: %v, want ErrSignerClosed", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	// The completion reader returned before Close did; the signing
-	// goroutines have returned too.
-	if n := runtime.NumGoroutine(); n > goroutines0 {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("%d goroutines after Close, %d before:\n%s", n, goroutines0, buf[:runtime.Stack(buf, true)])
 	}
 }
 

@@ -210,7 +210,7 @@ sk_pool *sk_pool_new(const unsigned char *der, long derlen, int nthreads, int ns
 	p->qhead = p->qtail = p->done = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if (p->slots == NULL || p->sigs == NULL || p->threads == NULL || open_fds(p) != 0) {
+	if (p->slots == NULL || p->sigs == NULL || (nthreads > 0 && p->threads == NULL) || open_fds(p) != 0) {
 		sk_pool_free(p);
 		return NULL;
 	}
@@ -301,6 +301,11 @@ void sk_pool_free(sk_pool *p) {
 	p_RSA_free(p->rsa);
 	live_add(&live_keys, -1);
 	free(p);
+}
+
+int sk_pool_sign(sk_pool *p, const unsigned char *digest, unsigned char *sig, unsigned int *siglen, unsigned long *err) {
+	*err = 0;
+	return sign(p->rsa, digest, sig, siglen, err);
 }
 
 int sk_pool_sign_batch(sk_pool *p, const unsigned char *digests, int n, unsigned char *sigs, unsigned int *siglens) {

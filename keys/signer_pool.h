@@ -1,7 +1,9 @@
 // The C half of the OpenSSL signer (signer_openssl.go): libcrypto 3 loaded
-// with dlopen, so that no OpenSSL headers are needed to build, and a fixed
-// pool of pthreads that sign SHA-256 digests taken from a queue and report
-// completions through a descriptor the Go netpoller waits on.
+// with dlopen, so that no OpenSSL headers are needed to build, a key parsed
+// once and signed with on the caller's thread (sk_pool_sign, what sdkauth
+// uses), and the design it was measured against: a fixed pool of pthreads
+// that sign SHA-256 digests taken from a queue and report completions
+// through a descriptor the Go netpoller waits on.
 
 #ifndef SDKAUTH_SIGNER_POOL_H
 #define SDKAUTH_SIGNER_POOL_H
@@ -31,7 +33,8 @@ typedef struct {
 typedef struct sk_pool sk_pool;
 
 // sk_pool_new parses a PKCS#1 DER RSA private key, checks it, and starts
-// nthreads signing threads with nslots request slots. It returns NULL with
+// nthreads signing threads (none: only sk_pool_sign signs) with nslots
+// request slots. It returns NULL with
 // an OpenSSL error code (or 0 for an allocation or thread failure) in *err.
 sk_pool *sk_pool_new(const unsigned char *der, long derlen, int nthreads, int nslots, unsigned long *err);
 // sk_pool_slot returns slot i, whose digest the caller fills before
@@ -52,6 +55,9 @@ int sk_pool_submit(sk_pool *p, int i);
 int sk_pool_drain(sk_pool *p, int32_t *out, int max);
 // sk_pool_wake makes the descriptor readable.
 void sk_pool_wake(sk_pool *p);
+// sk_pool_sign signs one digest (32 bytes) on the calling thread into sig
+// (RSA size bytes): SK_OK, or SK_FAILED with OpenSSL's error code in *err.
+int sk_pool_sign(sk_pool *p, const unsigned char *digest, unsigned char *sig, unsigned int *siglen, unsigned long *err);
 // sk_pool_sign_batch signs n digests (32 bytes each) one after another on
 // the calling thread into sigs (RSA size bytes each); -1 if one fails.
 int sk_pool_sign_batch(sk_pool *p, const unsigned char *digests, int n, unsigned char *sigs, unsigned int *siglens);

@@ -4,7 +4,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"runtime"
 )
 
 // Signer modes, as SDKAUTH_SIGNER takes them.
@@ -31,7 +30,7 @@ var ErrSignerClosed = errors.New("keys: the signer is closed")
 // SignerFunc is the one way to build the configured signer: it returns the
 // constructor of mode's Signer, called once per key (a key store builds one
 // for each active key), and which signer it builds, for the start-up log:
-// "openssl (OpenSSL 3.0.x …, N signing threads)" or "go (crypto/rsa)",
+// "openssl (OpenSSL 3.0.x …)" or "go (crypto/rsa)",
 // followed in auto mode by why OpenSSL is not used. The choice is made
 // once, here; in auto mode a key OpenSSL refuses (a multi-prime key) still
 // gets the pure-Go signer. Both produce identical tokens; OpenSSL's RSA is
@@ -53,7 +52,7 @@ func SignerFunc(mode string) (func(*rsa.PrivateKey) (Signer, error), string, err
 			}
 			return goSigner, "go (crypto/rsa; OpenSSL not used: " + err.Error() + ")", nil
 		}
-		which := fmt.Sprintf("openssl (%s, %d signing threads)", version, runtime.GOMAXPROCS(0))
+		which := "openssl (" + version + ")"
 		if mode == SignerOpenSSL {
 			return NewOpenSSLSigner, which, nil
 		}
