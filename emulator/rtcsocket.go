@@ -130,13 +130,16 @@ func (s *rtcSocket) writeLoop(ctx context.Context) {
 	q := &s.sess.queue
 	for {
 		for _, f := range q.drain() {
+			if f.last {
+				// The session is over before the client hears so (it may
+				// list its sessions the moment it does) and before the
+				// closing handshake, which waits for the client's answer.
+				s.e.rtc.close(s.sess)
+			}
 			if s.write(ctx, f.text()) != nil {
 				return
 			}
 			if f.last {
-				// The session is over before the closing handshake, which
-				// waits for the client's answer.
-				s.e.rtc.close(s.sess)
 				s.conn.Close(websocket.StatusNormalClosure, "")
 				return
 			}
