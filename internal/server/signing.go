@@ -29,27 +29,36 @@ type SigningKeys struct {
 // with a key this replica does not know may come from a rotation whose
 // notification has not arrived yet, so the keys are read again, at most once
 // a second (anyone may send a token naming a made-up kid). Callers take
-// turns: one that waited while another reloaded finds the new key then,
-// rather than being refused for the second's limit.
+// turns. Whether the key is known is asked again after the reload, and when
+// the limit allows none: the key watcher may have brought the key in
+// meanwhile (it hears the same notification that made another replica
+// switch), and then the reload itself changes nothing.
 func (k *SigningKeys) reloadForUnknownKey() func(kid string) bool {
 	var mu sync.Mutex
 	var last time.Time
-	return func(kid string) bool {
-		mu.Lock()
-		defer mu.Unlock()
+	knows := func(kid string) bool {
 		for _, pub := range k.Ring.VerifyKeys() {
 			if keys.Thumbprint(pub) == kid {
 				return true
 			}
 		}
-		if time.Since(last) < time.Second {
-			return false
+		return false
+	}
+	return func(kid string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if knows(kid) {
+			return true
 		}
-		last = time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		changed, err := k.Store.Load(ctx, k.Ring)
-		return err == nil && changed
+		if time.Since(last) >= time.Second {
+			last = time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if _, err := k.Store.Load(ctx, k.Ring); err != nil {
+				return false
+			}
+		}
+		return knows(kid)
 	}
 }
 
