@@ -101,14 +101,22 @@ func (a *Audit) Record(ctx context.Context, ev Event) {
 // Require records ev like Record but returns the error when the row could
 // not be stored, for actions that must not take effect without their record:
 // a token whose issue is not in the audit log is not handed out.
-func (a *Audit) Require(ctx context.Context, ev Event) error {
+func (a *Audit) Require(ctx context.Context, ev Event) error { return a.Start(ctx, ev)() }
+
+// Start begins Require and returns a function that waits for it and returns
+// its error. Work done in between, such as signing the token the row
+// records, overlaps the row's round trip and commit.
+func (a *Audit) Start(ctx context.Context, ev Event) (wait func() error) {
 	if a == nil {
+		return func() error { return nil }
+	}
+	stored := a.batch.start(a.row(ctx, ev))
+	return func() error {
+		if _, err := stored(); err != nil {
+			return fmt.Errorf("writing the audit event %s: %w", ev.Type, err)
+		}
 		return nil
 	}
-	if _, err := a.batch.do(a.row(ctx, ev)); err != nil {
-		return fmt.Errorf("writing the audit event %s: %w", ev.Type, err)
-	}
-	return nil
 }
 
 // RecordTx writes ev through q, inside the caller's transaction, so that a

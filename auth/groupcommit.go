@@ -32,7 +32,12 @@ type callResult[Out any] struct {
 }
 
 // do queues in and waits for the result of the group it is written with.
-func (g *groupCommit[In, Out]) do(in In) (Out, error) {
+func (g *groupCommit[In, Out]) do(in In) (Out, error) { return g.start(in)() }
+
+// start queues in and returns a function that waits for the result of the
+// group it is written with; the caller may work in between, while the
+// group's round trip and commit are under way.
+func (g *groupCommit[In, Out]) start(in In) (wait func() (Out, error)) {
 	p := pendingCall[In, Out]{in: in, done: make(chan callResult[Out], 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
@@ -41,8 +46,10 @@ func (g *groupCommit[In, Out]) do(in In) (Out, error) {
 		go g.run()
 	}
 	g.mu.Unlock()
-	r := <-p.done
-	return r.out, r.err
+	return func() (Out, error) {
+		r := <-p.done
+		return r.out, r.err
+	}
 }
 
 func (g *groupCommit[In, Out]) run() {

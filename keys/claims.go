@@ -82,21 +82,35 @@ func (m *Minter) UserToken(name string, acl ACL, ttl time.Duration) (string, Cla
 // It returns a *TTLError when ttl is outside [MinTTL, MaxTTL], an
 // *ACLError when acl is given and not valid, or the Signer's error.
 func (m *Minter) AdminToken(ttl time.Duration, acl *ACL) (string, Claims, error) {
-	if err := checkTTL(ttl); err != nil {
+	c, err := m.AdminClaims(ttl, acl)
+	if err != nil {
 		return "", Claims{}, err
+	}
+	return m.sign(c)
+}
+
+// AdminClaims is AdminToken without the signature: the claims, with a
+// fresh jti, that Sign turns into the token. It returns AdminToken's
+// errors but the Signer's.
+func (m *Minter) AdminClaims(ttl time.Duration, acl *ACL) (Claims, error) {
+	if err := checkTTL(ttl); err != nil {
+		return Claims{}, err
 	}
 	if acl != nil {
 		if err := acl.Validate(); err != nil {
-			return "", Claims{}, err
+			return Claims{}, err
 		}
 	}
 	c, err := m.claims(ttl)
 	if err != nil {
-		return "", Claims{}, err
+		return Claims{}, err
 	}
 	c.ACL = acl
-	return m.sign(c)
+	return c, nil
 }
+
+// Sign signs claims made by AdminClaims and returns the token.
+func (m *Minter) Sign(c Claims) (string, error) { return m.Signer.Sign(c) }
 
 func checkTTL(ttl time.Duration) error {
 	if ttl < MinTTL || ttl > MaxTTL {
