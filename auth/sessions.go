@@ -46,7 +46,7 @@ type Sessions struct {
 	pool    *pgxpool.Pool
 	cfg     SessionConfig
 	audit   *Audit
-	rotator *groupCommit[db.RotateFreshRefreshTokenParams, *db.RotateFreshRefreshTokenRow]
+	rotator *groupCommit[rotation, *db.RotateFreshRefreshTokensRow]
 }
 
 // NewSessions returns a Sessions store that records refreshes, reuse and
@@ -140,25 +140,18 @@ func (s *Sessions) Refresh(ctx context.Context, token string, authorize func(Pol
 // errUnknownToken marks an invalid_grant for a token that names no session.
 var errUnknownToken = errors.New("unknown refresh token")
 
-// rotateFresh is Refresh's single statement (see RotateFreshRefreshToken in
-// db/queries/sessions.sql), sent together with those of the refreshes
-// arriving at the same moment (see newRotator). It returns pgx.ErrNoRows,
-// having changed nothing, for every token that is not fresh in a live
-// session of a usable user, so that the transaction decides what that token
-// gets.
+// rotateFresh is Refresh's single statement (see RotateFreshRefreshTokens
+// in db/queries/sessions.sql), shared with the refreshes arriving at the
+// same moment (see newRotator). It returns pgx.ErrNoRows, having changed
+// nothing, for every token that is not fresh in a live session of a usable
+// user, so that the transaction decides what that token gets.
 func (s *Sessions) rotateFresh(ctx context.Context, hash, nextHash []byte) (Refreshed, error) {
 	// The audit row is the one Audit.RecordTx writes for EventTokenRefreshed
 	// in refreshTx; usernames are short enough not to need its truncation.
 	from := OriginFrom(ctx)
-	row, err := s.rotator.do(db.RotateFreshRefreshTokenParams{
-		TokenHash:   hash,
-		IdleSeconds: s.cfg.Idle.Seconds(),
-		NextHash:    nextHash,
-		Audit:       s.audit != nil,
-		Event:       EventTokenRefreshed,
-		Ip:          from.IP,
-		UserAgent:   Truncate(from.UserAgent, 512),
-		Actor:       from.Actor,
+	row, err := s.rotator.do(rotation{
+		hash: hash, nextHash: nextHash,
+		ip: from.IP, userAgent: Truncate(from.UserAgent, 512), actor: from.Actor,
 	})
 	if err != nil || row == nil {
 		// A failed group (a deadlock with another group, say) changed
@@ -201,46 +194,55 @@ const (
 	rotationTimeout = 10 * time.Second
 )
 
-// newRotator makes concurrent fresh refreshes share one round trip and one
-// commit (see groupCommit): their statements go in one pgx batch, which
-// Postgres runs as one implicit transaction. A token sent twice in a group
-// rotates once; the second statement finds it rotated and gets no row, as
-// it would after the first one's commit, so that request goes to the
-// transaction and its grace rules.
-func (s *Sessions) newRotator() *groupCommit[db.RotateFreshRefreshTokenParams, *db.RotateFreshRefreshTokenRow] {
-	return &groupCommit[db.RotateFreshRefreshTokenParams, *db.RotateFreshRefreshTokenRow]{
+// rotation is one fresh refresh waiting for its group: the presented
+// token's hash, the next token's, and the request's origin for the audit
+// row.
+type rotation struct {
+	hash, nextHash       []byte
+	ip, userAgent, actor string
+}
+
+// newRotator makes concurrent fresh refreshes share one statement, one
+// round trip and one commit (see groupCommit). A token sent twice in a
+// group rotates once, for the first request; the statement has no row for
+// the second, as it would after the first one's commit, so that request
+// goes to the transaction and its grace rules.
+func (s *Sessions) newRotator() *groupCommit[rotation, *db.RotateFreshRefreshTokensRow] {
+	return &groupCommit[rotation, *db.RotateFreshRefreshTokensRow]{
 		max:      maxRotationGroup,
 		inFlight: rotationsInFlight,
 		flush:    s.rotateGroup,
 	}
 }
 
-// rotateGroup returns each statement's row, nil where it had none, or the
-// first error, which failed (rolled back) the whole group.
-func (s *Sessions) rotateGroup(group []db.RotateFreshRefreshTokenParams) ([]*db.RotateFreshRefreshTokenRow, error) {
+// rotateGroup returns each rotation's row, nil where it had none, or the
+// statement's error, which failed (rolled back) the whole group.
+func (s *Sessions) rotateGroup(group []rotation) ([]*db.RotateFreshRefreshTokensRow, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), rotationTimeout)
 	defer cancel()
-	rows := make([]db.RotateFreshRefreshTokenRow, len(group))
-	out := make([]*db.RotateFreshRefreshTokenRow, len(group))
-	var first error
-	res := db.New(s.pool).RotateFreshRefreshToken(ctx, group)
-	res.QueryRow(func(i int, row db.RotateFreshRefreshTokenRow, err error) {
-		switch {
-		case err == nil:
-			rows[i] = row
-			out[i] = &rows[i]
-		case !db.IsNotFound(err) && first == nil:
-			first = err
-		}
-	})
-	if err := res.Close(); err != nil && first == nil {
-		first = err
+	n := len(group)
+	arg := db.RotateFreshRefreshTokensParams{
+		TokenHashes: make([][]byte, n), NextHashes: make([][]byte, n),
+		Ips: make([]string, n), UserAgents: make([]string, n), Actors: make([]string, n),
+		IdleSeconds: s.cfg.Idle.Seconds(), Event: EventTokenRefreshed, Audit: s.audit != nil,
 	}
-	if first != nil {
+	for i, r := range group {
+		arg.TokenHashes[i], arg.NextHashes[i] = r.hash, r.nextHash
+		arg.Ips[i], arg.UserAgents[i], arg.Actors[i] = r.ip, r.userAgent, r.actor
+	}
+	rows, err := db.New(s.pool).RotateFreshRefreshTokens(ctx, arg)
+	if err != nil {
 		if s.cfg.Log != nil {
-			s.cfg.Log.Warn("a group of refreshes failed; each is retried in a transaction", "refreshes", len(group), "err", first)
+			s.cfg.Log.Warn("a group of refreshes failed; each is retried in a transaction", "refreshes", n, "err", err)
 		}
-		return nil, first
+		return nil, err
+	}
+	out := make([]*db.RotateFreshRefreshTokensRow, n)
+	for i := range rows {
+		// ord is the 1-based position the statement was given.
+		if k := int(rows[i].Ord) - 1; k >= 0 && k < n {
+			out[k] = &rows[i]
+		}
 	}
 	return out, nil
 }

@@ -35,10 +35,11 @@ type explainSample struct {
 }
 
 var hotQueries = []hotQuery{
-	{"RotateFreshRefreshToken", "refresh_token", func(s explainSample, run int) []any {
+	{"RotateFreshRefreshTokens", "refresh_token", func(s explainSample, run int) []any {
 		next := make([]byte, 32)
 		next[0] = byte(run + 1)
-		return []any{s.tokenHash[run], sessionIdle.Seconds(), next, "token_refreshed", "127.0.0.1", "bench", "", true}
+		return []any{[][]byte{s.tokenHash[run]}, [][]byte{next}, []string{"127.0.0.1"}, []string{"bench"}, []string{""},
+			sessionIdle.Seconds(), "token_refreshed", true}
 	}},
 	{"GetServiceClient", "client_credentials", func(s explainSample, _ int) []any { return []any{s.clientID} }},
 	{"InsertAuditEvent", "client_credentials, sign-in", func(s explainSample, _ int) []any {

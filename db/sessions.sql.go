@@ -225,6 +225,147 @@ func (q *Queries) RevokeUserTokensBefore(ctx context.Context, id uuid.UUID) erro
 	return err
 }
 
+const rotateFreshRefreshTokens = `-- name: RotateFreshRefreshTokens :many
+WITH asked AS (
+    SELECT DISTINCT ON (token_hash)
+           ($1::bytea[])[i] AS token_hash, ($2::bytea[])[i] AS next_hash,
+           ($3::text[])[i] AS ip, ($4::text[])[i] AS user_agent, ($5::text[])[i] AS actor,
+           i::int AS ord
+    FROM generate_subscripts($1::bytea[], 1) AS i
+    ORDER BY token_hash, i
+), presented AS MATERIALIZED (
+    -- Found through the primary key alone, so the plan stays an index
+    -- lookup per token whatever the planner believes about the tables.
+    SELECT t.token_hash, t.session_id
+    FROM refresh_tokens t
+    WHERE t.token_hash = ANY($1::bytea[])
+      AND t.rotated_at IS NULL
+    ORDER BY t.token_hash
+    FOR UPDATE
+), live AS (
+    SELECT asked.ord, asked.token_hash, asked.next_hash, asked.ip, asked.user_agent, asked.actor,
+           t.session_id, u.id AS user_id, u.username
+    FROM presented t
+    JOIN asked ON asked.token_hash = t.token_hash
+    JOIN sessions s ON s.id = t.session_id
+    JOIN users u ON u.id = s.user_id
+    WHERE s.revoked_at IS NULL
+      AND now() < s.expires_at
+      AND now() < s.refreshed_at + make_interval(secs => $6::float8)
+      AND NOT u.disabled
+      AND u.provisioning NOT IN ('pending', 'failed')
+), rotated AS (
+    INSERT INTO refresh_tokens (token_hash, session_id)
+    SELECT h.token_hash, live.session_id
+    FROM live CROSS JOIN LATERAL (VALUES (live.token_hash), (live.next_hash)) AS h (token_hash)
+    ON CONFLICT (token_hash) DO UPDATE SET rotated_at = now()
+), touched AS (
+    -- refreshed_on changes once a day, so the update stays HOT (00011).
+    UPDATE sessions SET refreshed_at = now(), refreshed_on = (now() AT TIME ZONE 'UTC')::date
+    FROM live
+    WHERE sessions.id = live.session_id
+), audited AS (
+    INSERT INTO audit_log (event, user_id, username, session_id, ip, user_agent, actor)
+    SELECT $7::text, live.user_id, live.username, live.session_id, live.ip, live.user_agent, live.actor
+    FROM live
+    WHERE $8::boolean
+)
+SELECT live.ord, live.session_id, u.id, u.username, u.password_hash, u.display_name, u.image_url, u.vonage_user_id, u.provisioning, u.policy, u.disabled, u.created_at, u.updated_at, u.tokens_valid_after, p.name, p.acl, p.max_ttl, p.created_at, p.updated_at
+FROM live
+JOIN users u ON u.id = live.user_id
+JOIN policies p ON p.name = u.policy
+`
+
+type RotateFreshRefreshTokensParams struct {
+	TokenHashes [][]byte
+	NextHashes  [][]byte
+	Ips         []string
+	UserAgents  []string
+	Actors      []string
+	IdleSeconds float64
+	Event       string
+	Audit       bool
+}
+
+type RotateFreshRefreshTokensRow struct {
+	Ord       int32
+	SessionID uuid.UUID
+	User      User
+	Policy    Policy
+}
+
+// RotateFreshRefreshTokens is the common refresh of every request arriving
+// at the same moment, in one statement without an explicit transaction:
+// one round trip, one plan and one commit for the group. Each asked token
+// (its position in token_hashes is its ord, from 1) that is not yet
+// rotated, in a live session (not revoked, not past expires_at, refreshed
+// within the idle window), of a user who is neither disabled nor waiting
+// for (or failed at) provisioning, is marked rotated; the next_hash at the
+// same position is stored in the same session, the session is touched and,
+// when audit is true, the refresh is recorded as Audit.RecordTx would, with
+// the ip, user_agent and actor at that position. It returns one row per
+// rotated token; any other token gets no row and nothing changes for it,
+// leaving the caller's transaction to work out why (grace, reuse, pending,
+// invalid). A token asked for twice rotates once, for its first position.
+// A concurrent rotation of the same token waits on the row lock, then
+// re-reads the row as rotated and gets no row either.
+//
+// refresh_tokens is written once (the conflict rotates the presented token,
+// the insert stores the next one) because CockroachDB refuses a statement
+// that modifies one table twice unless every modification is a plain INSERT.
+// next_hash is 256 random bits, so the presented token is the only row that
+// can conflict. Tokens are locked in token_hash order, the order concurrent
+// groups of other replicas lock them in too; a token locked in a dead
+// session stays as it is.
+func (q *Queries) RotateFreshRefreshTokens(ctx context.Context, arg RotateFreshRefreshTokensParams) ([]RotateFreshRefreshTokensRow, error) {
+	rows, err := q.db.Query(ctx, rotateFreshRefreshTokens,
+		arg.TokenHashes,
+		arg.NextHashes,
+		arg.Ips,
+		arg.UserAgents,
+		arg.Actors,
+		arg.IdleSeconds,
+		arg.Event,
+		arg.Audit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RotateFreshRefreshTokensRow
+	for rows.Next() {
+		var i RotateFreshRefreshTokensRow
+		if err := rows.Scan(
+			&i.Ord,
+			&i.SessionID,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.PasswordHash,
+			&i.User.DisplayName,
+			&i.User.ImageUrl,
+			&i.User.VonageUserID,
+			&i.User.Provisioning,
+			&i.User.Policy,
+			&i.User.Disabled,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
+			&i.User.TokensValidAfter,
+			&i.Policy.Name,
+			&i.Policy.Acl,
+			&i.Policy.MaxTtl,
+			&i.Policy.CreatedAt,
+			&i.Policy.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const sweepSessions = `-- name: SweepSessions :execrows
 DELETE FROM sessions
 WHERE expires_at < now() - interval '1 day'
