@@ -100,10 +100,12 @@ type opensslSigner struct {
 	mu      sync.RWMutex
 	closed  bool
 
+	// The rest serves the pool alone; a direct signer has none of it.
+	//
 	// free holds the numbers of the slots no Sign is using.
 	free chan int32
 	// done[i] receives when slot i's request is finished.
-	done [poolSlots]chan struct{}
+	done []chan struct{}
 	// closing is closed when Close starts; no slot is submitted after
 	// the C pool has seen it.
 	closing   chan struct{}
@@ -147,8 +149,12 @@ func newOpenSSLSigner(k *rsa.PrivateKey, threads int) (*opensslSigner, error) {
 		C.memset(cder, 0, C.size_t(len(der)))
 		C.free(cder)
 	}()
+	slots := 0
+	if threads > 0 {
+		slots = poolSlots
+	}
 	var code C.ulong
-	pool := C.sk_pool_new((*C.uchar)(cder), C.long(len(der)), C.int(threads), poolSlots, &code)
+	pool := C.sk_pool_new((*C.uchar)(cder), C.long(len(der)), C.int(threads), C.int(slots), &code)
 	if pool == nil {
 		if code == 0 {
 			return nil, errors.New("keys: OpenSSL signer: out of memory or threads")
@@ -159,16 +165,19 @@ func newOpenSSLSigner(k *rsa.PrivateKey, threads int) (*opensslSigner, error) {
 	s := &opensslSigner{
 		pool: pool, pub: &k.PublicKey, kid: kid, header: encodedHeader(kid),
 		direct: threads == 0, sigSize: int(C.sk_pool_sig_size(pool)),
-		free: make(chan int32, poolSlots), closing: make(chan struct{}), readerDone: make(chan struct{}),
 	}
-	for i := range poolSlots {
-		s.free <- int32(i)
-		s.done[i] = make(chan struct{}, 1)
+	if !s.direct {
+		s.free, s.done = make(chan int32, slots), make([]chan struct{}, slots)
+		s.closing, s.readerDone = make(chan struct{}), make(chan struct{})
+		for i := range slots {
+			s.free <- int32(i)
+			s.done[i] = make(chan struct{}, 1)
+		}
+		// A non-blocking descriptor makes the File pollable: its Read
+		// parks the reader in the netpoller instead of blocking a thread.
+		s.fd = os.NewFile(uintptr(C.sk_pool_fd(pool)), "sdkauth-signer")
+		go s.readCompletions()
 	}
-	// A non-blocking descriptor makes the File pollable: its Read parks
-	// the reader in the netpoller instead of blocking a thread.
-	s.fd = os.NewFile(uintptr(C.sk_pool_fd(pool)), "sdkauth-signer")
-	go s.readCompletions()
 
 	// A self-test: OpenSSL must produce signatures crypto/rsa accepts, or
 	// every token would be refused by Vonage.
@@ -279,6 +288,10 @@ func (s *opensslSigner) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
+		if s.direct {
+			C.sk_pool_free(s.pool)
+			return
+		}
 		// Every request submitted from here on is refused by the pool,
 		// and the reader stops after its next collection.
 		C.sk_pool_shutdown(s.pool)

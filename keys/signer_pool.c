@@ -203,14 +203,17 @@ sk_pool *sk_pool_new(const unsigned char *der, long derlen, int nthreads, int ns
 	p->rsa = rsa;
 	p->rfd = p->wfd = -1;
 	p->sigsize = p_RSA_size(rsa);
+	p->qhead = p->qtail = p->done = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (nthreads == 0) {
+		return p; // a direct signer: sk_pool_sign on the caller's thread only
+	}
 	p->nslots = nslots;
 	p->slots = calloc((size_t)nslots, sizeof *p->slots);
 	p->sigs = calloc((size_t)nslots, (size_t)p->sigsize);
 	p->threads = calloc((size_t)nthreads, sizeof *p->threads);
-	p->qhead = p->qtail = p->done = -1;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	if (p->slots == NULL || p->sigs == NULL || (nthreads > 0 && p->threads == NULL) || open_fds(p) != 0) {
+	if (p->slots == NULL || p->sigs == NULL || p->threads == NULL || open_fds(p) != 0) {
 		sk_pool_free(p);
 		return NULL;
 	}

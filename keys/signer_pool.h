@@ -33,9 +33,10 @@ typedef struct {
 typedef struct sk_pool sk_pool;
 
 // sk_pool_new parses a PKCS#1 DER RSA private key, checks it, and starts
-// nthreads signing threads (none: only sk_pool_sign signs) with nslots
-// request slots. It returns NULL with
-// an OpenSSL error code (or 0 for an allocation or thread failure) in *err.
+// nthreads signing threads with nslots request slots and a completion
+// descriptor. With no threads it makes none of those, and only
+// sk_pool_sign (and sk_pool_sign_batch) sign. It returns NULL with an
+// OpenSSL error code (or 0 for an allocation or thread failure) in *err.
 sk_pool *sk_pool_new(const unsigned char *der, long derlen, int nthreads, int nslots, unsigned long *err);
 // sk_pool_slot returns slot i, whose digest the caller fills before
 // submitting it and whose result it reads after the slot is reported done.
