@@ -113,18 +113,21 @@ func argon2Rate(d time.Duration, p auth.Argon2Params) (float64, error) {
 	})
 }
 
-// mintGoroutinesPerCore is how many goroutines per core the mint phase
-// runs. With one, each core idles between signatures: a goroutine returning
-// from the ~0.5 ms cgo call must win back its P, which sysmon handed off
-// during the call, and the in-process rate reads 20–30% low on 2 cores. The
-// server always has more requests in flight than cores, so two per core is
-// the fair measure of what its signer can do.
+// mintGoroutinesPerCore is how many goroutines per core the first mint
+// row runs. With one, each core idles between signatures: a goroutine
+// returning from the ~0.2 ms cgo call must win back its P, which sysmon
+// handed off during the call, and the in-process rate reads 20–30% low on
+// 2 cores. The second row runs as many goroutines as the HTTP phases have
+// workers (-concurrency), the requests a busy server has in flight: with
+// more threads than cores in the signature, a core that finishes one finds
+// the next thread ready instead of waiting for the scheduler
+// (BenchmarkSignParallel in keys shows the same on its own).
 const mintGoroutinesPerCore = 2
 
 // mintRate is the in-process rate of whole user-token mints (claims, ACL
-// check, jti, signature) with the signer of mode on every core. which says
-// what SignerFunc picked.
-func mintRate(d time.Duration, mode string) (rate float64, which string, err error) {
+// check, jti, signature) with the signer of mode on goroutines goroutines.
+// which says what SignerFunc picked.
+func mintRate(d time.Duration, mode string, goroutines int) (rate float64, which string, err error) {
 	k, err := keys.GenerateKey()
 	if err != nil {
 		return 0, "", err
@@ -142,7 +145,7 @@ func mintRate(d time.Duration, mode string) (rate float64, which string, err err
 	}
 	m := &keys.Minter{ApplicationID: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", Signer: s}
 	acl := keys.DefaultACL()
-	rate, err = onAllCores(d, mintGoroutinesPerCore*runtime.GOMAXPROCS(0), func() error {
+	rate, err = onAllCores(d, goroutines, func() error {
 		_, _, err := m.UserToken("bench-user", acl, keys.DefaultTTL)
 		return err
 	})
