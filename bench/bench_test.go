@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
 func TestParseSpeedSigns(t *testing.T) {
@@ -128,6 +133,8 @@ func TestHotQueriesAreGenerated(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
 func TestLiteral(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, c := range []struct {
@@ -141,9 +148,38 @@ func TestLiteral(t *testing.T) {
 		{true, "true"},
 		{21, "21"},
 		{2.5, "2.5"},
+		{[][]byte{{0xde, 0xad}, {0xbe}}, `ARRAY['\xdead', '\xbe']::bytea[]`},
+		{[]string{"a", "it's"}, `ARRAY['a', 'it''s']::text[]`},
 	} {
 		if got := literal(c.in); got != c.want {
 			t.Errorf("literal(%#v) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+// Every hot query the scale bench explains prepares, runs and explains on
+// a migrated database with the arguments the bench gives it, so a changed
+// query (or parameter list) cannot leave the report with an error.
+func TestEveryHotQueryExplains(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dbtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	s := explainSample{userID: "00000000-0000-4000-8000-000000000001", username: "a-new-user", clientID: "client",
+		cursorAt: time.Now(), cursorID: "00000000-0000-4000-8000-000000000002"}
+	for i := range 6 {
+		s.tokenHash = append(s.tokenHash, []byte{byte(i), 1, 2, 3})
+	}
+	plans, err := explainHot(ctx, c, s, "../db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		if p.Err != "" || !strings.Contains(p.Text, "Execution Time") {
+			t.Errorf("%s (%s): %s\n%s", p.Query, p.Path, p.Err, p.Text)
 		}
 	}
 }

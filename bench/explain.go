@@ -108,12 +108,13 @@ func generatedQueries(dbDir string) (map[string]string, error) {
 
 var timingLine = regexp.MustCompile(`(Planning|Execution) Time: ([0-9.]+) ms`)
 
-// explainHot runs EXPLAIN (ANALYZE, BUFFERS) of every hot query in a
+// explainHot runs EXPLAIN (ANALYZE, BUFFERS) of every hot query, as sqlc
+// generated it in dbDir, in a
 // transaction that is rolled back, so nothing changes. A query is prepared
 // and executed five times first, as a pooled connection would, so the plan
 // shown is the one Postgres settles on (custom or generic).
-func explainHot(ctx context.Context, c *pgx.Conn, s explainSample) ([]plan, error) {
-	queries, err := generatedQueries("db")
+func explainHot(ctx context.Context, c *pgx.Conn, s explainSample, dbDir string) ([]plan, error) {
+	queries, err := generatedQueries(dbDir)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +189,10 @@ func literal(a any) string {
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case []byte:
 		return `'\x` + hex.EncodeToString(v) + `'`
+	case [][]byte:
+		return arrayLiteral(v, "bytea")
+	case []string:
+		return arrayLiteral(v, "text")
 	case time.Time:
 		return "'" + v.UTC().Format(time.RFC3339Nano) + "'"
 	case bool:
@@ -195,4 +200,13 @@ func literal(a any) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// arrayLiteral is vs as an ARRAY[...] of sqlType.
+func arrayLiteral[T any](vs []T, sqlType string) string {
+	lits := make([]string, len(vs))
+	for i, v := range vs {
+		lits[i] = literal(v)
+	}
+	return "ARRAY[" + strings.Join(lits, ", ") + "]::" + sqlType + "[]"
 }

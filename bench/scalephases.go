@@ -146,7 +146,7 @@ func explainAt(ctx context.Context, c *pgx.Conn) ([]plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("choosing rows to explain: %w", err)
 	}
-	return explainHot(ctx, c, s)
+	return explainHot(ctx, c, s, "db")
 }
 
 // tableSizes measures the filled tables (exact row counts).
