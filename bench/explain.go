@@ -109,10 +109,10 @@ func generatedQueries(dbDir string) (map[string]string, error) {
 var timingLine = regexp.MustCompile(`(Planning|Execution) Time: ([0-9.]+) ms`)
 
 // explainHot runs EXPLAIN (ANALYZE, BUFFERS) of every hot query, as sqlc
-// generated it in dbDir, in a
-// transaction that is rolled back, so nothing changes. A query is prepared
-// and executed five times first, as a pooled connection would, so the plan
-// shown is the one Postgres settles on (custom or generic).
+// generated it in dbDir, in a transaction that is rolled back, so nothing
+// changes. A query is prepared and executed five times first, as a pooled
+// connection would, so the plan shown is the one Postgres settles on
+// (custom or generic).
 func explainHot(ctx context.Context, c *pgx.Conn, s explainSample, dbDir string) ([]plan, error) {
 	queries, err := generatedQueries(dbDir)
 	if err != nil {
