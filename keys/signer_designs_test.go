@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -19,7 +21,10 @@ import (
 //     as the golang-fips/openssl binding did;
 //   - locked: GOMAXPROCS goroutines locked to their threads take requests
 //     from a channel and make the blocking call;
-//   - batch: like locked, but each call signs every request waiting, up to 8.
+//   - batch: like locked, but each call signs every request waiting, up to 8;
+//   - combine: no worker at all: a caller that finds one of GOMAXPROCS
+//     lanes free signs every request waiting (its own among them), up to 8
+//     in one blocking call, and wakes their callers; the others wait.
 //
 // Compare with alternating runs, for example
 //
@@ -91,6 +96,51 @@ func startWorkers(o *opensslSigner, n, batch int, stop chan struct{}) channelSig
 	return s
 }
 
+// combiningSigner is the combine design: callers queue their digests, and
+// at most len(lanes) of them at a time sign what is queued for everyone.
+type combiningSigner struct {
+	o     *opensslSigner
+	lanes chan struct{}
+	mu    sync.Mutex
+	queue []*designRequest
+}
+
+func (s *combiningSigner) signDigest(digest []byte) ([]byte, error) {
+	r := &designRequest{done: make(chan struct{})}
+	copy(r.digest[:], digest)
+	s.mu.Lock()
+	s.queue = append(s.queue, r)
+	s.mu.Unlock()
+	var digests [][32]byte
+	for {
+		select {
+		case <-r.done:
+			return r.sig, r.err
+		case s.lanes <- struct{}{}:
+		}
+		s.mu.Lock()
+		n := min(len(s.queue), 8)
+		batch := slices.Clone(s.queue[:n])
+		s.queue = s.queue[n:]
+		s.mu.Unlock()
+		if n > 0 {
+			digests = digests[:0]
+			for _, q := range batch {
+				digests = append(digests, q.digest)
+			}
+			sigs, err := s.o.signBlocking(digests)
+			for i, q := range batch {
+				if err == nil {
+					q.sig = sigs[i]
+				}
+				q.err = err
+				close(q.done)
+			}
+		}
+		<-s.lanes
+	}
+}
+
 type blockingSigner struct{ o *opensslSigner }
 
 func (s blockingSigner) signDigest(digest []byte) ([]byte, error) {
@@ -139,6 +189,13 @@ func BenchmarkSignDesigns(b *testing.B) {
 			return startWorkers(o, d.locked, d.size, stop), func() { close(stop); o.Close() }
 		}})
 	}
+	designs = append(designs, design{"combine", func() (digestSigner, func()) {
+		o, err := newOpenSSLSigner(key, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return &combiningSigner{o: o, lanes: make(chan struct{}, procs)}, func() { o.Close() }
+	}})
 	header := encodedHeader(Thumbprint(&key.PublicKey))
 	c := benchClaims()
 	for _, perProc := range []int{1, 8} {
@@ -184,6 +241,7 @@ func TestSignDesignsMatch(t *testing.T) {
 	}
 	for name, ds := range map[string]digestSigner{
 		"blocking": blockingSigner{o}, "batch": startWorkers(o, 2, 8, stop),
+		"combine": &combiningSigner{o: o, lanes: make(chan struct{}, 2)},
 	} {
 		got, err := ds.signDigest(digest[:])
 		if err != nil || string(got) != string(want) {
