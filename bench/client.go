@@ -123,9 +123,11 @@ func jsonMemberBytes(b []byte, name string) []byte {
 	return rest[1 : 1+end]
 }
 
-// signup creates a user and returns its first refresh token.
+// signup creates a user and returns its first refresh token. The user has
+// a display name, as the users -scale fills in have, so that an admin page
+// weighs the same on the empty and the filled database.
 func (a *api) signup(ctx context.Context, username, password string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password, "display_name": "Bench user " + username})
 	req, err := http.NewRequest(http.MethodPost, a.base+"/v1/signup", bytes.NewReader(body))
 	if err != nil {
 		return "", err
