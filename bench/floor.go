@@ -111,7 +111,7 @@ func (b *bencher) floorPhase(ctx context.Context) error {
 	}
 	a := &api{base: base}
 	w := func(int) (call, error) { return clientCredentialsWorker(a, "floor", "unused"), nil }
-	_, err = b.phase(ctx, procs{srv: srv, log: logPath}, floorPhaseName, floorGrant,
-		loadSpec{concurrency: b.o.concurrency, duration: b.o.duration, newWorker: w}, true)
+	_, err = b.closedRounds(ctx, procs{srv: srv, log: logPath}, floorPhaseName, floorGrant,
+		loadSpec{concurrency: b.o.concurrency, duration: b.o.duration, newWorker: w})
 	return err
 }

@@ -58,6 +58,7 @@ type options struct {
 	pgFast          bool
 	logLevel        string
 	openLoopPercent float64
+	rounds          int
 	serverEnv       envList
 	only            map[string]bool
 	scale           scaleSize // zero: no fill (see scale.go)
@@ -96,6 +97,7 @@ func main() {
 	flag.BoolVar(&o.pgFast, "pg-fast", false, "run Postgres with fsync and synchronous_commit off")
 	flag.StringVar(&o.logLevel, "log-level", "info", "SDKAUTH_LOG_LEVEL for the server (info writes one access-log line per request)")
 	flag.Float64Var(&o.openLoopPercent, "open-loop-percent", 70, "rate of the latency phases, as a percentage of the measured maximum")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of each closed-loop HTTP phase (floor, refresh_token, client_credentials, admin list); the report keeps the median")
 	flag.Var(&o.serverEnv, "env", "extra `NAME=VALUE` for the server's environment (repeatable), e.g. GOGC=200")
 	flag.BoolVar(&o.scale.on, "scale", false, "after the HTTP phases, fill the database (-scale-users, -scale-sessions, -scale-audit), watch the sweeper, EXPLAIN the hot queries and repeat the refresh, client_credentials and admin list phases (make bench-scale)")
 	flag.IntVar(&o.scale.users, "scale-users", 1_000_000, "users -scale adds")

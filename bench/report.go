@@ -47,6 +47,9 @@ type phaseResult struct {
 	ServerCPU, PostgresCPU, LoadgenCPU float64 // seconds
 	PeakRSS                            int64
 	RSSReset                           bool // VmHWM was reset at the start, so PeakRSS is this phase's own
+	// Rounds is every round's rate, in run order, when the phase ran
+	// more than once (closedRounds); the rest of the row is the median's.
+	Rounds []float64
 }
 
 type report struct {
@@ -303,8 +306,8 @@ func (r *report) markdown() string {
 		w("| %s | %d | %.0f | %s |\n", mr.Which, mr.Goroutines, mr.Rate, ratio)
 	}
 	w("\n## POST /v1/token over loopback\n\n")
-	w("Form-encoded requests, keep-alive connections (one per worker). Closed-loop phases run as fast as the server answers, after a %s warm-up; open-loop phases (@ %.0f%%) offer a fixed rate and count latency from when each request was due. CPU is in seconds over the phase (wall time in brackets); Postgres is the postmaster and all its backends. Peak RSS is the server's VmHWM, reset at the start of each phase.\n\n",
-		r.o.warmup, r.o.openLoopPercent)
+	w("Form-encoded requests, keep-alive connections (one per worker). Closed-loop phases run as fast as the server answers, after a %s warm-up, %d rounds back to back: the row is the round with the median rate, and the brackets give every round's rate in run order; open-loop phases (@ %.0f%%) offer a fixed rate and count latency from when each request was due. CPU is in seconds over the phase (wall time in brackets); Postgres is the postmaster and all its backends. Peak RSS is the server's VmHWM, reset at the start of each phase.\n\n",
+		r.o.warmup, max(r.o.rounds, 1), r.o.openLoopPercent)
 	floor, hasFloor := r.phase(floorPhaseName)
 	if hasFloor {
 		w("The server is sdkauth in every row but the floor's. The floor's server is the bench binary run as a bare token server (bench/floor.go): it mints the same admin token as client_credentials with the same signer, but with net/http alone, with no router, database, client authentication, logs or metrics. It shows how much of the ceiling HTTP over loopback, Go's runtime and the kernel leave a Go token server on these cores; \"of floor\" gives each rate as a share of it.\n\n")
@@ -319,6 +322,13 @@ func (r *report) markdown() string {
 		rate := fmt.Sprintf("%.0f", ph.Rate())
 		if ph.Offered > 0 {
 			rate = fmt.Sprintf("%.0f (offered %.0f)", ph.Rate(), ph.Offered)
+		}
+		if len(ph.Rounds) > 1 {
+			rounds := make([]string, len(ph.Rounds))
+			for i, x := range ph.Rounds {
+				rounds[i] = fmt.Sprintf("%.0f", x)
+			}
+			rate += " (" + strings.Join(rounds, ", ") + ")"
 		}
 		ratio, ofFloor := r.ratio(ph.Rate()), "n/a"
 		if hasFloor && floor.Rate() > 0 {
