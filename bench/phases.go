@@ -145,12 +145,10 @@ func (b *bencher) closedAndOpen(ctx context.Context, grant, suffix string, w fun
 func (b *bencher) closedRounds(ctx context.Context, pr procs, name, grant string, spec loadSpec) (phaseResult, error) {
 	var rounds []phaseResult
 	for i := range max(b.o.rounds, 1) {
-		p, err := b.phase(ctx, pr, name, grant, spec, i == 0)
+		p, err := b.measure(ctx, pr, name, grant, spec, i == 0)
 		if err != nil {
 			return p, err
 		}
-		// phase recorded the round; only the median stays.
-		b.rep.Phases = b.rep.Phases[:len(b.rep.Phases)-1]
 		rounds = append(rounds, p)
 	}
 	rates := make([]float64, len(rounds))
@@ -189,8 +187,18 @@ func (p procs) postgresCPU() float64 {
 }
 
 // phase runs one load phase (after an unmeasured warm-up when asked) and
-// records it with the server's peak RSS and the CPU of each process.
+// records it in the report.
 func (b *bencher) phase(ctx context.Context, pr procs, name, grant string, spec loadSpec, warm bool) (phaseResult, error) {
+	p, err := b.measure(ctx, pr, name, grant, spec, warm)
+	if err == nil {
+		b.rep.Phases = append(b.rep.Phases, p)
+	}
+	return p, err
+}
+
+// measure runs one load phase (after an unmeasured warm-up when asked) and
+// returns it with the server's peak RSS and the CPU of each process.
+func (b *bencher) measure(ctx context.Context, pr procs, name, grant string, spec loadSpec, warm bool) (phaseResult, error) {
 	spec.name = name
 	if warm && b.o.warmup > 0 {
 		w := spec
@@ -222,7 +230,6 @@ func (b *bencher) phase(ctx context.Context, pr procs, name, grant string, spec 
 	if exited(pr.srv) {
 		return p, fmt.Errorf("%s: the server exited: %s", name, tail(pr.log))
 	}
-	b.rep.Phases = append(b.rep.Phases, p)
 	logf("  %.0f req/s, p50 %s p95 %s p99 %s, %d errors%s; CPU server %.1f s, Postgres %.1f s, load generator %.1f s; peak RSS %d MiB",
 		p.Rate(), ms(p.Percentile(50)), ms(p.Percentile(95)), ms(p.Percentile(99)), p.Failed,
 		map[bool]string{true: " (" + describeErrors(p.ErrorKinds) + ")", false: ""}[p.Failed > 0],

@@ -115,19 +115,20 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, errors.New("kid is not a string")
 	}
-	if k := keyWithID(keys, kid); k != nil {
+	if k := KeyWithID(keys, kid); k != nil {
 		return k, nil
 	}
 	if v.Unknown != nil && v.Keys != nil && v.Unknown(kid) {
-		if k := keyWithID(v.Keys(), kid); k != nil {
+		if k := KeyWithID(v.Keys(), kid); k != nil {
 			return k, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown kid %q", kid)
 }
 
-// keyWithID finds the key whose RFC 7638 thumbprint is kid.
-func keyWithID(keys []*rsa.PublicKey, kid string) *rsa.PublicKey {
+// KeyWithID returns the key among keys whose RFC 7638 thumbprint is kid,
+// or nil.
+func KeyWithID(keys []*rsa.PublicKey, kid string) *rsa.PublicKey {
 	for _, k := range keys {
 		if k != nil && Thumbprint(k) == kid {
 			return k

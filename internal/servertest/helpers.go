@@ -105,22 +105,18 @@ func (s *Stack) SetFaults(body string) {
 	s.T.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.EmURL+"/_emulator/faults", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != http.StatusOK {
-		s.T.Fatalf("installing faults: %v %v", res, err)
+	if r := s.send(http.DefaultClient, req); r.Status != http.StatusOK {
+		s.T.Fatalf("installing faults: %d %s", r.Status, r.Body)
 	}
-	res.Body.Close()
 }
 
 // ClearFaults removes the emulator's faults.
 func (s *Stack) ClearFaults() {
 	s.T.Helper()
 	req, _ := http.NewRequest(http.MethodDelete, s.EmURL+"/_emulator/faults", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != http.StatusNoContent {
-		s.T.Fatalf("clearing faults: %v %v", res, err)
+	if r := s.send(http.DefaultClient, req); r.Status != http.StatusNoContent {
+		s.T.Fatalf("clearing faults: %d %s", r.Status, r.Body)
 	}
-	res.Body.Close()
 }
 
 // JobsPage lists provisioning jobs through the admin API.

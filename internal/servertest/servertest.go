@@ -121,7 +121,14 @@ func (s *Stack) Do(method, path, contentType string, body io.Reader, header ...s
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	res, err := s.Client.Do(req)
+	return s.send(s.Client, req)
+}
+
+// send makes req with c and reads the whole answer, failing the test when
+// there is none.
+func (s *Stack) send(c *http.Client, req *http.Request) Response {
+	s.T.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		s.T.Fatal(err)
 	}
@@ -163,13 +170,7 @@ func (s *Stack) EmulatorDo(method, path, token string) Response {
 	s.T.Helper()
 	req, _ := http.NewRequest(method, s.EmURL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.T.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return s.send(http.DefaultClient, req)
 }
 
 // Count returns the number of rows in table.
