@@ -109,8 +109,8 @@ func pageSize(q url.Values, bad *[]sdkauth.FieldError) int {
 		return 20
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100 {
-		*bad = append(*bad, sdkauth.FieldError{Name: "page_size", Reason: "must be an integer from 1 to 100"})
+	if err != nil || n < 1 || n > users.MaxPageSize {
+		*bad = append(*bad, sdkauth.FieldError{Name: "page_size", Reason: "must be an integer from 1 to " + strconv.Itoa(users.MaxPageSize)})
 	}
 	return n
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,29 @@ func TestAdminCreatesAndListsUsers(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s listed %d times", name, n)
 		}
+	}
+	// Newest first lists the same users in reverse.
+	walk := func(order string) (names []string) {
+		for path := "/v1/admin/users?page_size=9&order=" + order; path != ""; {
+			r := s.Do(http.MethodGet, path, "", nil, "Authorization", admin)
+			if r.Status != http.StatusOK {
+				t.Fatalf("list %s: %d %s", order, r.Status, r.Body)
+			}
+			body := r.JSON(t)
+			for _, u := range body["users"].([]any) {
+				names = append(names, u.(map[string]any)["username"].(string))
+			}
+			path = ""
+			if next, ok := body["next_cursor"].(string); ok {
+				path = "/v1/admin/users?page_size=9&order=" + order + "&cursor=" + url.QueryEscape(next)
+			}
+		}
+		return names
+	}
+	up, down := walk("asc"), walk("desc")
+	slices.Reverse(down)
+	if len(up) != 300 || !slices.Equal(up, down) {
+		t.Errorf("%d users oldest first and %d newest first, of 300; the same in reverse: %v", len(up), len(down), slices.Equal(up, down))
 	}
 
 	// Filters and bad parameters.

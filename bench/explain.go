@@ -45,14 +45,17 @@ var hotQueries = []hotQuery{
 	{"InsertAuditEvent", "client_credentials, sign-in", func(s explainSample, _ int) []any {
 		return []any{"admin_token_issued", nil, "", nil, "127.0.0.1", "bench", "", "", "client:" + s.clientID}
 	}},
-	{"ListUsersAsc", "admin list, first page", func(s explainSample, _ int) []any {
-		return []any{nil, nil, nil, nil, nil, nil, nil, listPageSize + 1}
+	{"ListAllUsersAsc", "admin list, first page", func(s explainSample, _ int) []any {
+		return []any{nil, nil, listPageSize + 1}
 	}},
-	{"ListUsersAsc", "admin list, a page in the middle", func(s explainSample, _ int) []any {
-		return []any{s.cursorAt, s.cursorID, nil, nil, nil, nil, nil, listPageSize + 1}
+	{"ListAllUsersAsc", "admin list, a page in the middle", func(s explainSample, _ int) []any {
+		return []any{s.cursorAt, s.cursorID, listPageSize + 1}
 	}},
-	{"ListUsersDesc", "admin list, newest first", func(s explainSample, _ int) []any {
-		return []any{nil, nil, nil, nil, nil, nil, nil, listPageSize + 1}
+	{"ListAllUsersDesc", "admin list, newest first", func(s explainSample, _ int) []any {
+		return []any{nil, nil, listPageSize + 1}
+	}},
+	{"ListUsersAsc", "admin list by username prefix", func(s explainSample, _ int) []any {
+		return []any{nil, nil, "scale-00012%", nil, nil, nil, nil, listPageSize + 1}
 	}},
 	{"GetUserByUsername", "password grant", func(s explainSample, _ int) []any { return []any{s.username} }},
 	{"LockRefreshToken", "refresh_token (slow path)", func(s explainSample, run int) []any { return []any{s.tokenHash[run]} }},

@@ -12,6 +12,116 @@ import (
 	"github.com/google/uuid"
 )
 
+const listAllUsersAsc = `-- name: ListAllUsersAsc :many
+SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM (
+  SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM users
+  WHERE (created_at, id) > (COALESCE($1::timestamptz, '-infinity'),
+                            COALESCE($2::uuid, '00000000-0000-0000-0000-000000000000'))
+  ORDER BY created_at, id
+  LIMIT 101) u
+ORDER BY created_at, id
+LIMIT $3::int
+`
+
+type ListAllUsersAscParams struct {
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageLimit      int32
+}
+
+// ListAllUsersAsc is ListUsersAsc without filters, the console's and the
+// CLI's plain listing. Postgres can keep one generic plan for it instead of
+// planning every page (0.03 ms of its CPU a page at a million users, which
+// ListUsersAsc pays since its optional conditions need a custom plan): the
+// keyset bound is always an index condition, a missing cursor standing for
+// the lowest key, and the inner LIMIT is a constant (the largest page_size,
+// 100, plus one), because a LIMIT parameter makes the generic plan look as
+// if it read a tenth of the table. The outer LIMIT is the page and bounds
+// the rows actually read.
+func (q *Queries) ListAllUsersAsc(ctx context.Context, arg ListAllUsersAscParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, listAllUsersAsc, arg.AfterCreatedAt, arg.AfterID, arg.PageLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.PasswordHash,
+			&i.DisplayName,
+			&i.ImageUrl,
+			&i.VonageUserID,
+			&i.Provisioning,
+			&i.Policy,
+			&i.Disabled,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.TokensValidAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllUsersDesc = `-- name: ListAllUsersDesc :many
+SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM (
+  SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM users
+  WHERE (created_at, id) < (COALESCE($1::timestamptz, 'infinity'),
+                            COALESCE($2::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  ORDER BY created_at DESC, id DESC
+  LIMIT 101) u
+ORDER BY created_at DESC, id DESC
+LIMIT $3::int
+`
+
+type ListAllUsersDescParams struct {
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageLimit      int32
+}
+
+// ListAllUsersDesc is ListAllUsersAsc newest first.
+func (q *Queries) ListAllUsersDesc(ctx context.Context, arg ListAllUsersDescParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, listAllUsersDesc, arg.AfterCreatedAt, arg.AfterID, arg.PageLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.PasswordHash,
+			&i.DisplayName,
+			&i.ImageUrl,
+			&i.VonageUserID,
+			&i.Provisioning,
+			&i.Policy,
+			&i.Disabled,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.TokensValidAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listUsersAsc = `-- name: ListUsersAsc :many
 SELECT id, username, password_hash, display_name, image_url, vonage_user_id, provisioning, policy, disabled, created_at, updated_at, tokens_valid_after FROM users
 WHERE ($1::timestamptz IS NULL

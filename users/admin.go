@@ -98,8 +98,13 @@ func checkImportedHash(h string) string {
 }
 
 // ListParams select and page users. Zero values mean no filter.
+// MaxPageSize is the largest page List returns. ListAllUsersAsc and
+// ListAllUsersDesc read at most MaxPageSize+1 rows (their constant inner
+// LIMIT), the one past the page telling whether there is a next.
+const MaxPageSize = 100
+
 type ListParams struct {
-	PageSize       int    // 1 to 100
+	PageSize       int    // 1 to MaxPageSize
 	Cursor         string // opaque, from a previous page
 	Desc           bool   // newest first
 	UsernamePrefix string
@@ -148,6 +153,9 @@ func decodeListCursor(s string, desc bool) (listCursor, error) {
 // List returns a page of users in creation order.
 // It returns a validation error naming cursor for a cursor it did not make.
 func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
+	if p.PageSize < 1 || p.PageSize > MaxPageSize {
+		return Page{}, sdkauth.Invalid(sdkauth.FieldError{Name: "page_size", Reason: "must be an integer from 1 to " + strconv.Itoa(MaxPageSize)})
+	}
 	arg := db.ListUsersAscParams{PageLimit: int32(p.PageSize + 1)}
 	if p.Cursor != "" {
 		c, err := decodeListCursor(p.Cursor, p.Desc)
@@ -173,10 +181,17 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	q := db.New(s.pool)
 	var rows []db.User
 	var err error
-	if p.Desc {
+	filtered := arg.UsernameLike != nil || arg.Provisioning != nil || arg.Disabled != nil || arg.CreatedAfter != nil || arg.CreatedBefore != nil
+	all := db.ListAllUsersAscParams{AfterCreatedAt: arg.AfterCreatedAt, AfterID: arg.AfterID, PageLimit: arg.PageLimit}
+	switch {
+	case filtered && p.Desc:
 		rows, err = q.ListUsersDesc(ctx, db.ListUsersDescParams(arg))
-	} else {
+	case filtered:
 		rows, err = q.ListUsersAsc(ctx, arg)
+	case p.Desc:
+		rows, err = q.ListAllUsersDesc(ctx, db.ListAllUsersDescParams(all))
+	default:
+		rows, err = q.ListAllUsersAsc(ctx, all)
 	}
 	if err != nil {
 		return Page{}, err
