@@ -1,9 +1,14 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +153,78 @@ func BenchmarkSessionsRefreshParallel(b *testing.B) {
 			tok = r.RefreshToken
 		}
 	})
+}
+
+// BenchmarkRotationGroupPlans rotates groups of 8 fresh refresh tokens in
+// one statement (the refresh grant's common path) on a single connection,
+// and reports the Postgres backend's CPU per refresh, read from /proc, with
+// the plan cache left to choose and with Postgres's generic plan forced.
+func BenchmarkRotationGroupPlans(b *testing.B) {
+	url := dbtest.NewURL(b)
+	for _, mode := range []string{"auto", "force_generic_plan", "force_custom_plan"} {
+		b.Run(mode, func(b *testing.B) {
+			ctx := context.Background()
+			cfg, err := pgxpool.ParseConfig(url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.MaxConns = 1
+			cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = mode
+			pool, err := pgxpool.NewWithConfig(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pool.Close()
+			s := auth.NewSessions(pool, auth.SessionConfig{Idle: time.Hour, Max: 24 * time.Hour, Grace: 10 * time.Second},
+				auth.NewAudit(pool, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			pairs := make([][2]string, 8)
+			for i := range pairs {
+				pairs[i][0] = benchSession(b, pool, s)
+			}
+			// The connection's first rotations are single ones, as at a
+			// quiet moment.
+			for range 10 {
+				next := uuid.NewString()
+				if _, err := s.RotateGroup([][2]string{{pairs[0][0], next}}); err != nil {
+					b.Fatal(err)
+				}
+				pairs[0][0] = next
+			}
+			var pid int
+			if err := pool.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				b.Fatal(err)
+			}
+			start := procCPU(b, pid)
+			n := 0
+			for b.Loop() {
+				for i := range pairs {
+					pairs[i][1] = uuid.NewString()
+				}
+				rotated, err := s.RotateGroup(pairs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i, ok := range rotated {
+					if !ok {
+						b.Fatalf("token %d did not rotate", i)
+					}
+					pairs[i][0] = pairs[i][1]
+				}
+				n += len(pairs)
+			}
+			b.ReportMetric(float64((procCPU(b, pid)-start)/time.Microsecond)/float64(n), "pg-cpu-µs/refresh")
+		})
+	}
+}
+
+// procCPU is the user and system CPU time of process pid.
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100
 }

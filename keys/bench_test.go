@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"crypto/rsa"
 	"testing"
 	"time"
 )
@@ -29,12 +28,26 @@ func BenchmarkVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v := Verifier{ApplicationID: testAppID, Keys: func() []*rsa.PublicKey { return []*rsa.PublicKey{&key.PublicKey} }}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Verify(tok); err != nil {
-			b.Fatal(err)
-		}
+	// As the server verifies: a ring with the active key and a previous
+	// one, its kid found by a search of VerifyKeys or by VerifyKey.
+	other, _ := testKeys(b)
+	r := &Ring{}
+	r.Set(NewGoSigner(key), []PreviousKey{{Public: &other.PublicKey, ExpiresAt: time.Now().Add(time.Hour)}})
+	for _, c := range []struct {
+		name string
+		v    Verifier
+	}{
+		{"search_of_VerifyKeys", Verifier{ApplicationID: testAppID, Keys: r.VerifyKeys}},
+		{"VerifyKey", Verifier{ApplicationID: testAppID, Keys: r.VerifyKeys, Key: r.VerifyKey}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.v.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

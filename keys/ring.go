@@ -48,6 +48,9 @@ type ringSet struct {
 	previous []PreviousKey
 	// pending are keys a rotation is about to activate.
 	pending []*rsa.PublicKey
+	// verify lists, with their kids worked out once, the keys VerifyKeys
+	// returns (set fills it).
+	verify []verifyKey
 	// version identifies what the set was built from, so a reload that
 	// finds nothing changed can skip decrypting and rebuilding.
 	version string
@@ -89,9 +92,26 @@ func (r *Ring) Set(active Signer, previous []PreviousKey) {
 	r.set(&ringSet{active: active, previous: previous})
 }
 
+// verifyKey is a key tokens may be verified with, under its kid; a previous
+// key's until is when it lapses (zero for the others).
+type verifyKey struct {
+	kid   string
+	pub   *rsa.PublicKey
+	until time.Time
+}
+
 // set makes s the current set and drops the Ring's reference to the one it
 // replaces.
 func (r *Ring) set(s *ringSet) {
+	if s.active != nil {
+		s.verify = append(s.verify, verifyKey{kid: s.active.KeyID(), pub: s.active.Public()})
+	}
+	for _, p := range s.previous {
+		s.verify = append(s.verify, verifyKey{kid: Thumbprint(p.Public), pub: p.Public, until: p.ExpiresAt})
+	}
+	for _, p := range s.pending {
+		s.verify = append(s.verify, verifyKey{kid: Thumbprint(p), pub: p})
+	}
 	s.refs.Store(1)
 	old := r.cur.Swap(s)
 	if old == nil {
@@ -153,6 +173,34 @@ func (r *Ring) VerifyKeys() []*rsa.PublicKey {
 	return out
 }
 
+// VerifyKey returns the key of VerifyKeys whose kid (RFC 7638 thumbprint)
+// is kid, or nil. Unlike keyWithID over VerifyKeys, it works out no
+// thumbprint and allocates nothing: the kids are computed when the keys are
+// set.
+func (r *Ring) VerifyKey(kid string) *rsa.PublicKey {
+	s := r.load()
+	if s == nil {
+		return nil
+	}
+	for _, k := range s.verify {
+		if k.kid != kid {
+			continue
+		}
+		if !k.until.IsZero() && !r.now().Before(k.until) {
+			return nil
+		}
+		return k.pub
+	}
+	return nil
+}
+
+func (r *Ring) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
 // PublicKeys returns the keys tokens may currently be signed with: the
 // active key first, then each previous key that has not lapsed. It is what
 // JWKS lists.
@@ -161,11 +209,7 @@ func (r *Ring) PublicKeys() []*rsa.PublicKey {
 	if s == nil {
 		return nil
 	}
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	t := now()
+	t := r.now()
 	out := make([]*rsa.PublicKey, 0, 1+len(s.previous))
 	if s.active != nil {
 		out = append(out, s.active.Public())

@@ -1,11 +1,14 @@
 package keys
 
 import (
+	"crypto/rsa"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sdkauth/sdkauth/internal/testkit"
 )
 
 func TestRingSignsWithTheActiveKeyAndTrustsUnexpiredPrevious(t *testing.T) {
@@ -30,6 +33,38 @@ func TestRingSignsWithTheActiveKeyAndTrustsUnexpiredPrevious(t *testing.T) {
 	if got := r.PublicKeys(); len(got) != 1 || !got[0].Equal(&b.PublicKey) {
 		t.Fatalf("a lapsed previous key is still trusted (%d keys)", len(got))
 	}
+}
+
+// VerifyKey finds by kid exactly the keys VerifyKeys lists: the active
+// key, a previous key until it lapses, and a pending one.
+func TestRingVerifyKeyFindsWhatVerifyKeysLists(t *testing.T) {
+	t.Parallel()
+	a, b := testKeys(t)
+	c := testkit.Key(t, 2)
+	now := fixedNow
+	r := &Ring{Now: func() time.Time { return now }}
+	if r.VerifyKey(Thumbprint(&a.PublicKey)) != nil {
+		t.Fatal("an empty ring has a key")
+	}
+	r.set(&ringSet{active: NewGoSigner(b), previous: []PreviousKey{{KeyID: "a stored id", Public: &a.PublicKey, ExpiresAt: now.Add(time.Hour)}}, pending: []*rsa.PublicKey{&c.PublicKey}})
+	check := func(want int) {
+		t.Helper()
+		listed := r.VerifyKeys()
+		if len(listed) != want {
+			t.Fatalf("VerifyKeys lists %d keys, want %d", len(listed), want)
+		}
+		for _, k := range []*rsa.PublicKey{&a.PublicKey, &b.PublicKey, &c.PublicKey} {
+			if got, lists := r.VerifyKey(Thumbprint(k)), keyWithID(listed, Thumbprint(k)); got != lists {
+				t.Errorf("VerifyKey(%s) = %v, VerifyKeys has %v", Thumbprint(k), got != nil, lists != nil)
+			}
+		}
+		if r.VerifyKey("not-a-kid") != nil || r.VerifyKey("") != nil {
+			t.Error("VerifyKey found a key for a kid of none")
+		}
+	}
+	check(3)
+	now = now.Add(time.Hour)
+	check(2)
 }
 
 // TestRingSwapDoesNotFailSigningInFlight swaps the active key while

@@ -39,6 +39,10 @@ type Verifier struct {
 	// those retired recently enough that tokens signed with them may still
 	// be alive.
 	Keys func() []*rsa.PublicKey
+	// Key, when set, finds the key a kid names in place of a search of
+	// Keys, which works out each key's thumbprint on every call
+	// (Ring.VerifyKey). Keys is still asked for a token without a kid.
+	Key func(kid string) *rsa.PublicKey
 	// Unknown, when set, is called with a kid that Keys does not list: a
 	// replica may meet a token of a rotation it has not heard of yet. It may
 	// reload the keys, and reports whether Keys should be asked again.
@@ -100,12 +104,12 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 }
 
 func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
-	var keys []*rsa.PublicKey
-	if v.Keys != nil {
-		keys = v.Keys()
-	}
 	raw, hasKid := t.Header["kid"]
 	if !hasKid {
+		var keys []*rsa.PublicKey
+		if v.Keys != nil {
+			keys = v.Keys()
+		}
 		if len(keys) != 1 {
 			return nil, fmt.Errorf("no kid and %d known keys", len(keys))
 		}
@@ -115,20 +119,29 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, errors.New("kid is not a string")
 	}
-	if k := KeyWithID(keys, kid); k != nil {
+	find := func() *rsa.PublicKey {
+		if v.Key != nil {
+			return v.Key(kid)
+		}
+		if v.Keys == nil {
+			return nil
+		}
+		return keyWithID(v.Keys(), kid)
+	}
+	if k := find(); k != nil {
 		return k, nil
 	}
-	if v.Unknown != nil && v.Keys != nil && v.Unknown(kid) {
-		if k := KeyWithID(v.Keys(), kid); k != nil {
+	if v.Unknown != nil && v.Unknown(kid) {
+		if k := find(); k != nil {
 			return k, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown kid %q", kid)
 }
 
-// KeyWithID returns the key among keys whose RFC 7638 thumbprint is kid,
+// keyWithID returns the key among keys whose RFC 7638 thumbprint is kid,
 // or nil.
-func KeyWithID(keys []*rsa.PublicKey, kid string) *rsa.PublicKey {
+func keyWithID(keys []*rsa.PublicKey, kid string) *rsa.PublicKey {
 	for _, k := range keys {
 		if k != nil && Thumbprint(k) == kid {
 			return k

@@ -104,6 +104,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Verifier: &keys.Verifier{
 			ApplicationID: cfg.ApplicationID,
 			Keys:          sk.Ring.VerifyKeys,
+			Key:           sk.Ring.VerifyKey,
 			Unknown:       sk.reloadForUnknownKey(),
 		},
 		Audit:    acc.Audit,

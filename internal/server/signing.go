@@ -36,7 +36,7 @@ type SigningKeys struct {
 func (k *SigningKeys) reloadForUnknownKey() func(kid string) bool {
 	var mu sync.Mutex
 	var last time.Time
-	knows := func(kid string) bool { return keys.KeyWithID(k.Ring.VerifyKeys(), kid) != nil }
+	knows := func(kid string) bool { return k.Ring.VerifyKey(kid) != nil }
 	return func(kid string) bool {
 		mu.Lock()
 		defer mu.Unlock()
