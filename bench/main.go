@@ -144,6 +144,9 @@ type bencher struct {
 	rep   *report
 	nproc int
 	work  workload
+	// signups is how many users httpPhases signed up (the filled
+	// database's phases sign up as many again, see scalePhases).
+	signups int
 }
 
 func runBench(ctx context.Context, o options) (err error) {

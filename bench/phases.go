@@ -33,7 +33,8 @@ func (b *bencher) httpPhases(ctx context.Context) error {
 	if o.runs("admin-list") {
 		extra = (listPageSize - (o.concurrency+o.pwConcurrency)%listPageSize) % listPageSize
 	}
-	logf("signing up %d users …", o.concurrency+o.pwConcurrency+extra)
+	b.signups = o.concurrency + o.pwConcurrency + extra
+	logf("signing up %d users …", b.signups)
 	w := &b.work
 	w.chains = make([]string, o.concurrency)
 	for i := range w.chains {
