@@ -69,10 +69,10 @@ bench-scale: build
 	./bin/sdkauth-bench -bin bin -out bench/RESULTS-scale.md -only refresh,cc,admin-list -scale $(BENCH_FLAGS)
 
 # The Go micro-benchmarks: signers, claims, ACLs, password hashing, rotation,
-# the token endpoint and user imports.
+# the token endpoint, the admin list and user imports.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./keys ./auth ./db
-	$(GO) test -run '^$$' -bench 'TokenEndpoint|Import' -benchmem ./api
+	$(GO) test -run '^$$' -bench 'TokenEndpoint|AdminList|Import' -benchmem ./api
 
 # Runs every fuzz target in turn for FUZZTIME each (make test replays their
 # seed corpora and any failures kept under testdata/fuzz).

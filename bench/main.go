@@ -60,6 +60,7 @@ type options struct {
 	openLoopPercent float64
 	rounds          int
 	serverEnv       envList
+	pgSettings      envList
 	only            map[string]bool
 	scale           scaleSize // zero: no fill (see scale.go)
 }
@@ -99,6 +100,7 @@ func main() {
 	flag.Float64Var(&o.openLoopPercent, "open-loop-percent", 70, "rate of the latency phases, as a percentage of the measured maximum")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds of each closed-loop HTTP phase (floor, refresh_token, client_credentials, admin list); the report keeps the median")
 	flag.Var(&o.serverEnv, "env", "extra `NAME=VALUE` for the server's environment (repeatable), e.g. GOGC=200")
+	flag.Var(&o.pgSettings, "pg-setting", "extra Postgres server setting `NAME=VALUE` (repeatable), e.g. max_wal_size=8GB")
 	flag.BoolVar(&o.scale.on, "scale", false, "after the HTTP phases, fill the database (-scale-users, -scale-sessions, -scale-audit), watch the sweeper, EXPLAIN the hot queries and repeat the refresh, client_credentials and admin list phases (make bench-scale)")
 	flag.IntVar(&o.scale.users, "scale-users", 1_000_000, "users -scale adds")
 	flag.IntVar(&o.scale.sessions, "scale-sessions", 5_000_000, "sessions -scale adds, with 1 to 3 refresh tokens each (2 on average), 5% of them dead a day or more")
@@ -228,7 +230,7 @@ func runBench(ctx context.Context, o options) (err error) {
 		return b.finish()
 	}
 	logf("starting Postgres, the Vonage emulator and sdkauth …")
-	b.st, err = startStack(ctx, stackOptions{binDir: o.binDir, signer: o.signer, pgFast: o.pgFast, logLevel: o.logLevel, extraEnv: o.serverEnv})
+	b.st, err = startStack(ctx, stackOptions{binDir: o.binDir, signer: o.signer, pgFast: o.pgFast, pgSettings: o.pgSettings, logLevel: o.logLevel, extraEnv: o.serverEnv})
 	defer func() { b.st.stop() }()
 	if err != nil {
 		return err

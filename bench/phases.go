@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // workload is what the token phases keep between the empty and the filled
@@ -172,11 +174,32 @@ func (b *bencher) closedRounds(ctx context.Context, pr procs, name, grant string
 type procs struct {
 	srv        *exec.Cmd
 	postmaster int    // 0: no Postgres
+	pgURL      string // Postgres, for its WAL statistics
 	log        string // the server's log, quoted when it exits
 }
 
 func (s *stack) procs() procs {
-	return procs{srv: s.srv, postmaster: s.postmaster, log: filepath.Join(s.dir, "sdkauth.log")}
+	return procs{srv: s.srv, postmaster: s.postmaster, pgURL: s.pg.URL, log: filepath.Join(s.dir, "sdkauth.log")}
+}
+
+// walStats is what Postgres has written to its WAL since its statistics
+// were reset: bytes, and full-page images (pg_stat_wal). Every phase
+// counts the other sessions' WAL too (the sweeper's, autovacuum's), as
+// production would.
+type walStats struct{ Bytes, FPI int64 }
+
+func (p procs) wal(ctx context.Context) (walStats, error) {
+	var w walStats
+	if p.pgURL == "" {
+		return w, nil
+	}
+	c, err := pgx.Connect(ctx, p.pgURL)
+	if err != nil {
+		return w, err
+	}
+	defer c.Close(context.Background())
+	err = c.QueryRow(ctx, "SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal").Scan(&w.Bytes, &w.FPI)
+	return w, err
 }
 
 // postgresCPU is the CPU seconds of the postmaster and its backends so far.
@@ -210,6 +233,10 @@ func (b *bencher) measure(ctx context.Context, pr procs, name, grant string, spe
 	}
 	logf("%s: %d workers, %s%s …", name, spec.concurrency, spec.duration, map[bool]string{true: fmt.Sprintf(", %.0f req/s offered", spec.rate), false: ""}[spec.rate > 0])
 	srvPID := pr.srv.Process.Pid
+	wal0, err := pr.wal(ctx)
+	if err != nil {
+		return phaseResult{}, fmt.Errorf("%s: reading pg_stat_wal: %w", name, err)
+	}
 	rss := watchRSS(srvPID)
 	srv0, pg0, self0 := cpuSeconds(srvPID), pr.postgresCPU(), cpuSeconds(os.Getpid())
 	start := time.Now()
@@ -231,6 +258,11 @@ func (b *bencher) measure(ctx context.Context, pr procs, name, grant string, spe
 	if exited(pr.srv) {
 		return p, fmt.Errorf("%s: the server exited: %s", name, tail(pr.log))
 	}
+	wal1, err := pr.wal(ctx)
+	if err != nil {
+		return p, fmt.Errorf("%s: reading pg_stat_wal: %w", name, err)
+	}
+	p.WAL = walStats{Bytes: wal1.Bytes - wal0.Bytes, FPI: wal1.FPI - wal0.FPI}
 	logf("  %.0f req/s, p50 %s p95 %s p99 %s, %d errors%s; CPU server %.1f s, Postgres %.1f s, load generator %.1f s; peak RSS %d MiB",
 		p.Rate(), ms(p.Percentile(50)), ms(p.Percentile(95)), ms(p.Percentile(99)), p.Failed,
 		map[bool]string{true: " (" + describeErrors(p.ErrorKinds) + ")", false: ""}[p.Failed > 0],

@@ -46,7 +46,8 @@ type phaseResult struct {
 	Wall                               time.Duration
 	ServerCPU, PostgresCPU, LoadgenCPU float64 // seconds
 	PeakRSS                            int64
-	RSSReset                           bool // VmHWM was reset at the start, so PeakRSS is this phase's own
+	RSSReset                           bool     // VmHWM was reset at the start, so PeakRSS is this phase's own
+	WAL                                walStats // written over the phase; zero without Postgres
 	// Rounds is every round's rate, in run order, when the phase ran
 	// more than once (closedRounds); the rest of the row is the median's.
 	Rounds []float64
@@ -348,14 +349,19 @@ func (r *report) markdown() string {
 	}
 	w("\nCPU percentages are of one core over the phase's wall time; %d cores make %d%%.\n", m.CPUs, 100*m.CPUs)
 	w("\nCPU per successful request (ms), the measure least disturbed by other load on the machine; RSA-2048 signing alone costs about %s of it.\n\n", signCost(r.Ceiling, m.CPUs))
-	w("| phase | server | Postgres | load generator | total |\n|---|---:|---:|---:|---:|\n")
+	w("The WAL columns are what Postgres wrote to its write-ahead log over the phase (pg_stat_wal, every session's) per successful request: bytes, and full-page images, which Postgres writes for the first change to each page after a checkpoint.\n\n")
+	w("| phase | server | Postgres | load generator | total | WAL per request | full-page images per request |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, ph := range r.Phases {
 		if ph.OK == 0 || ph.Offered > 0 {
 			continue
 		}
 		per := func(cpu float64) float64 { return 1000 * cpu / float64(ph.OK) }
-		w("| %s | %.2f | %.2f | %.2f | %.2f |\n", ph.Name, per(ph.ServerCPU), per(ph.PostgresCPU), per(ph.LoadgenCPU),
-			per(ph.ServerCPU+ph.PostgresCPU+ph.LoadgenCPU))
+		wal, fpi := "—", "—"
+		if ph.WAL != (walStats{}) {
+			wal, fpi = fmt.Sprintf("%.0f B", float64(ph.WAL.Bytes)/float64(ph.OK)), fmt.Sprintf("%.2f", float64(ph.WAL.FPI)/float64(ph.OK))
+		}
+		w("| %s | %.2f | %.2f | %.2f | %.2f | %s | %s |\n", ph.Name, per(ph.ServerCPU), per(ph.PostgresCPU), per(ph.LoadgenCPU),
+			per(ph.ServerCPU+ph.PostgresCPU+ph.LoadgenCPU), wal, fpi)
 	}
 	for _, s := range r.Skipped {
 		w("\nSkipped: %s\n", s)

@@ -151,7 +151,8 @@ func explainAt(ctx context.Context, c *pgx.Conn) ([]plan, error) {
 		err = c.QueryRow(ctx, `SELECT id::text, username FROM users ORDER BY lower(username) LIMIT 1`).Scan(&s.userID, &s.username)
 	}
 	if err == nil {
-		err = c.QueryRow(ctx, `SELECT id FROM service_clients LIMIT 1`).Scan(&s.clientID)
+		// -only may have left no service client to look up.
+		err = c.QueryRow(ctx, `SELECT COALESCE((SELECT id FROM service_clients LIMIT 1), 'none')`).Scan(&s.clientID)
 	}
 	if err == nil {
 		err = c.QueryRow(ctx, `SELECT created_at, id::text FROM users ORDER BY created_at, id OFFSET (SELECT count(*) / 2 FROM users) LIMIT 1`).Scan(&s.cursorAt, &s.cursorID)

@@ -40,11 +40,12 @@ type stack struct {
 }
 
 type stackOptions struct {
-	binDir   string
-	signer   string // SDKAUTH_SIGNER
-	pgFast   bool
-	logLevel string
-	extraEnv []string // appended last, so they win
+	binDir     string
+	signer     string // SDKAUTH_SIGNER
+	pgFast     bool
+	pgSettings []string // pgtemp.Options.Settings
+	logLevel   string
+	extraEnv   []string // appended last, so they win
 }
 
 // startStack starts the three processes. On error, what was started is
@@ -59,7 +60,7 @@ func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
 	if s.dir, err = os.MkdirTemp("", "sdkauth-bench-"); err != nil {
 		return nil, err
 	}
-	if s.pg, err = pgtemp.Start(ctx, pgtemp.Options{Fast: o.pgFast}); err != nil {
+	if s.pg, err = pgtemp.Start(ctx, pgtemp.Options{Fast: o.pgFast, Settings: o.pgSettings}); err != nil {
 		return nil, err
 	}
 	if err := s.findPostmaster(ctx); err != nil {

@@ -39,6 +39,9 @@ type Options struct {
 	Fast bool
 	// Port to listen on; 0 picks a free one.
 	Port int
+	// Settings are more server settings, each NAME=VALUE without spaces
+	// (passed as -c NAME=VALUE), after the defaults, so they win.
+	Settings []string
 }
 
 // FindBinDir returns the directory holding initdb, pg_ctl and postgres: the
@@ -123,6 +126,12 @@ func (c *Cluster) start(ctx context.Context, opt Options) error {
 	}
 	if opt.Fast {
 		settings = append(settings, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+	}
+	for _, s := range opt.Settings {
+		if !strings.Contains(s, "=") || strings.ContainsAny(s, " \t\n'\"\\") {
+			return fmt.Errorf("pgtemp: setting %q is not NAME=VALUE without spaces or quotes", s)
+		}
+		settings = append(settings, "-c "+s)
 	}
 	c.settings = settings
 	if err := c.Resume(ctx); err != nil {
