@@ -262,7 +262,9 @@ func (b *bencher) measure(ctx context.Context, pr procs, name, grant string, spe
 	if err != nil {
 		return p, fmt.Errorf("%s: reading pg_stat_wal: %w", name, err)
 	}
-	p.WAL = walStats{Bytes: wal1.Bytes - wal0.Bytes, FPI: wal1.FPI - wal0.FPI}
+	if pr.pgURL != "" {
+		p.WAL = &walStats{Bytes: wal1.Bytes - wal0.Bytes, FPI: wal1.FPI - wal0.FPI}
+	}
 	logf("  %.0f req/s, p50 %s p95 %s p99 %s, %d errors%s; CPU server %.1f s, Postgres %.1f s, load generator %.1f s; peak RSS %d MiB",
 		p.Rate(), ms(p.Percentile(50)), ms(p.Percentile(95)), ms(p.Percentile(99)), p.Failed,
 		map[bool]string{true: " (" + describeErrors(p.ErrorKinds) + ")", false: ""}[p.Failed > 0],

@@ -46,8 +46,8 @@ type phaseResult struct {
 	Wall                               time.Duration
 	ServerCPU, PostgresCPU, LoadgenCPU float64 // seconds
 	PeakRSS                            int64
-	RSSReset                           bool     // VmHWM was reset at the start, so PeakRSS is this phase's own
-	WAL                                walStats // written over the phase; zero without Postgres
+	RSSReset                           bool      // VmHWM was reset at the start, so PeakRSS is this phase's own
+	WAL                                *walStats // written over the phase; nil without Postgres
 	// Rounds is every round's rate, in run order, when the phase ran
 	// more than once (closedRounds); the rest of the row is the median's.
 	Rounds []float64
@@ -357,7 +357,7 @@ func (r *report) markdown() string {
 		}
 		per := func(cpu float64) float64 { return 1000 * cpu / float64(ph.OK) }
 		wal, fpi := "—", "—"
-		if ph.WAL != (walStats{}) {
+		if ph.WAL != nil {
 			wal, fpi = fmt.Sprintf("%.0f B", float64(ph.WAL.Bytes)/float64(ph.OK)), fmt.Sprintf("%.2f", float64(ph.WAL.FPI)/float64(ph.OK))
 		}
 		w("| %s | %.2f | %.2f | %.2f | %.2f | %s | %s |\n", ph.Name, per(ph.ServerCPU), per(ph.PostgresCPU), per(ph.LoadgenCPU),
