@@ -53,10 +53,8 @@ func (b *bencher) httpPhases(ctx context.Context) error {
 			return err
 		}
 	}
-	for i := range extra {
-		if _, err := b.api.signup(ctx, fmt.Sprintf("bench-list-%03d", i), benchPassword(2000+i)); err != nil {
-			return err
-		}
+	if err := b.signupMany(ctx, "bench-list", extra, 2000); err != nil {
+		return err
 	}
 	if o.runs("cc") {
 		w.ccID, w.ccSecret = b.serviceClient(ctx, "client_credentials", "tokens:admin")
@@ -140,6 +138,17 @@ func (b *bencher) closedAndOpen(ctx context.Context, grant, suffix string, w fun
 	return err
 }
 
+// signupMany signs up n users named prefix-000 on, whose passwords are
+// benchPassword(first+i), for the rows and the server's state they leave.
+func (b *bencher) signupMany(ctx context.Context, prefix string, n, first int) error {
+	for i := range n {
+		if _, err := b.api.signup(ctx, fmt.Sprintf("%s-%03d", prefix, i), benchPassword(first+i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // closedRounds runs a closed-loop phase -rounds times back to back (the
 // warm-up only before the first) and reports the round with the median
 // rate, with every round's rate beside it: on a shared host one 10-second
@@ -173,13 +182,13 @@ func (b *bencher) closedRounds(ctx context.Context, pr procs, name, grant string
 // there is one.
 type procs struct {
 	srv        *exec.Cmd
-	postmaster int    // 0: no Postgres
-	pgURL      string // Postgres, for its WAL statistics
-	log        string // the server's log, quoted when it exits
+	postmaster int       // 0: no Postgres
+	pg         *pgx.Conn // Postgres, for its WAL statistics; nil without
+	log        string    // the server's log, quoted when it exits
 }
 
 func (s *stack) procs() procs {
-	return procs{srv: s.srv, postmaster: s.postmaster, pgURL: s.pg.URL, log: filepath.Join(s.dir, "sdkauth.log")}
+	return procs{srv: s.srv, postmaster: s.postmaster, pg: s.pgStats, log: filepath.Join(s.dir, "sdkauth.log")}
 }
 
 // walStats is what Postgres has written to its WAL since its statistics
@@ -188,18 +197,14 @@ func (s *stack) procs() procs {
 // production would.
 type walStats struct{ Bytes, FPI int64 }
 
-func (p procs) wal(ctx context.Context) (walStats, error) {
+// wal reads pg_stat_wal; nil without Postgres.
+func (p procs) wal(ctx context.Context) (*walStats, error) {
+	if p.pg == nil {
+		return nil, nil
+	}
 	var w walStats
-	if p.pgURL == "" {
-		return w, nil
-	}
-	c, err := pgx.Connect(ctx, p.pgURL)
-	if err != nil {
-		return w, err
-	}
-	defer c.Close(context.Background())
-	err = c.QueryRow(ctx, "SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal").Scan(&w.Bytes, &w.FPI)
-	return w, err
+	err := p.pg.QueryRow(ctx, "SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal").Scan(&w.Bytes, &w.FPI)
+	return &w, err
 }
 
 // postgresCPU is the CPU seconds of the postmaster and its backends so far.
@@ -262,7 +267,7 @@ func (b *bencher) measure(ctx context.Context, pr procs, name, grant string, spe
 	if err != nil {
 		return p, fmt.Errorf("%s: reading pg_stat_wal: %w", name, err)
 	}
-	if pr.pgURL != "" {
+	if wal1 != nil {
 		p.WAL = &walStats{Bytes: wal1.Bytes - wal0.Bytes, FPI: wal1.FPI - wal0.FPI}
 	}
 	logf("  %.0f req/s, p50 %s p95 %s p99 %s, %d errors%s; CPU server %.1f s, Postgres %.1f s, load generator %.1f s; peak RSS %d MiB",

@@ -117,10 +117,8 @@ func (b *bencher) scalePhases(ctx context.Context) error {
 	// against 9% empty. As many sign-ups as before make the two processes
 	// alike, so that the comparison is of the data alone.
 	logf("scale: signing up %d more users, as the empty database's sdkauth did before its phases …", b.signups)
-	for i := range b.signups {
-		if _, err := b.api.signup(ctx, fmt.Sprintf("bench-again-%03d", i), benchPassword(3000+i)); err != nil {
-			return err
-		}
+	if err := b.signupMany(ctx, "bench-again", b.signups, 3000); err != nil {
+		return err
 	}
 
 	logf("scale: EXPLAIN of the hot queries on the filled database …")

@@ -29,6 +29,7 @@ import (
 type stack struct {
 	dir        string // logs and the application key
 	pg         *pgtemp.Cluster
+	pgStats    *pgx.Conn // reads pg_stat_wal around each phase
 	pgVersion  string
 	postmaster int
 	emu, srv   *exec.Cmd
@@ -64,6 +65,9 @@ func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
 		return nil, err
 	}
 	if err := s.findPostmaster(ctx); err != nil {
+		return nil, err
+	}
+	if s.pgStats, err = pgx.Connect(ctx, s.pg.URL); err != nil {
 		return nil, err
 	}
 
@@ -188,6 +192,10 @@ func (s *stack) stop() {
 	s.stopServer()
 	stopProcess(s.emu)
 	s.emu = nil
+	if s.pgStats != nil {
+		s.pgStats.Close(context.Background())
+		s.pgStats = nil
+	}
 	s.pg.Stop()
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

@@ -48,8 +48,9 @@ type ringSet struct {
 	previous []PreviousKey
 	// pending are keys a rotation is about to activate.
 	pending []*rsa.PublicKey
-	// verify lists, with their kids worked out once, the keys VerifyKeys
-	// returns (set fills it).
+	// verify lists active, previous and pending keys in that order, with
+	// their kids worked out once (set fills it): what PublicKeys,
+	// VerifyKeys and VerifyKey read.
 	verify []verifyKey
 	// version identifies what the set was built from, so a reload that
 	// finds nothing changed can skip decrypting and rebuilding.
@@ -95,10 +96,14 @@ func (r *Ring) Set(active Signer, previous []PreviousKey) {
 // verifyKey is a key tokens may be verified with, under its kid; a previous
 // key's until is when it lapses (zero for the others).
 type verifyKey struct {
-	kid   string
-	pub   *rsa.PublicKey
-	until time.Time
+	kid     string
+	pub     *rsa.PublicKey
+	until   time.Time
+	pending bool
 }
+
+// trusted reports whether k still verifies at t.
+func (k verifyKey) trusted(t time.Time) bool { return k.until.IsZero() || t.Before(k.until) }
 
 // set makes s the current set and drops the Ring's reference to the one it
 // replaces.
@@ -110,7 +115,7 @@ func (r *Ring) set(s *ringSet) {
 		s.verify = append(s.verify, verifyKey{kid: Thumbprint(p.Public), pub: p.Public, until: p.ExpiresAt})
 	}
 	for _, p := range s.pending {
-		s.verify = append(s.verify, verifyKey{kid: Thumbprint(p), pub: p})
+		s.verify = append(s.verify, verifyKey{kid: Thumbprint(p), pub: p, pending: true})
 	}
 	s.refs.Store(1)
 	old := r.cur.Swap(s)
@@ -165,13 +170,7 @@ func (r *Ring) Public() *rsa.PublicKey {
 // PublicKeys and the key of a rotation in progress. Trusting that key
 // before it signs anything means a token minted by a replica that has
 // switched is accepted by one that has not switched yet.
-func (r *Ring) VerifyKeys() []*rsa.PublicKey {
-	out := r.PublicKeys()
-	if s := r.load(); s != nil {
-		out = append(out, s.pending...)
-	}
-	return out
-}
+func (r *Ring) VerifyKeys() []*rsa.PublicKey { return r.keys(true) }
 
 // VerifyKey returns the key of VerifyKeys whose kid (RFC 7638 thumbprint)
 // is kid, or nil. Unlike keyWithID over VerifyKeys, it works out no
@@ -183,15 +182,36 @@ func (r *Ring) VerifyKey(kid string) *rsa.PublicKey {
 		return nil
 	}
 	for _, k := range s.verify {
-		if k.kid != kid {
-			continue
+		if k.kid == kid {
+			if !k.trusted(r.now()) {
+				return nil
+			}
+			return k.pub
 		}
-		if !k.until.IsZero() && !r.now().Before(k.until) {
-			return nil
-		}
-		return k.pub
 	}
 	return nil
+}
+
+// PublicKeys returns the keys tokens may currently be signed with: the
+// active key first, then each previous key that has not lapsed. It is what
+// JWKS lists.
+func (r *Ring) PublicKeys() []*rsa.PublicKey { return r.keys(false) }
+
+// keys lists the current set's keys that are still trusted, the pending
+// ones too when asked.
+func (r *Ring) keys(pending bool) []*rsa.PublicKey {
+	s := r.load()
+	if s == nil {
+		return nil
+	}
+	t := r.now()
+	out := make([]*rsa.PublicKey, 0, len(s.verify))
+	for _, k := range s.verify {
+		if (pending || !k.pending) && k.trusted(t) {
+			out = append(out, k.pub)
+		}
+	}
+	return out
 }
 
 func (r *Ring) now() time.Time {
@@ -199,25 +219,4 @@ func (r *Ring) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
-}
-
-// PublicKeys returns the keys tokens may currently be signed with: the
-// active key first, then each previous key that has not lapsed. It is what
-// JWKS lists.
-func (r *Ring) PublicKeys() []*rsa.PublicKey {
-	s := r.load()
-	if s == nil {
-		return nil
-	}
-	t := r.now()
-	out := make([]*rsa.PublicKey, 0, 1+len(s.previous))
-	if s.active != nil {
-		out = append(out, s.active.Public())
-	}
-	for _, p := range s.previous {
-		if t.Before(p.ExpiresAt) {
-			out = append(out, p.Public)
-		}
-	}
-	return out
 }

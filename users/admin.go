@@ -97,12 +97,13 @@ func checkImportedHash(h string) string {
 	return "must be a bcrypt ($2a$, $2b$, $2y$) or argon2id ($argon2id$) hash"
 }
 
-// ListParams select and page users. Zero values mean no filter.
-// MaxPageSize is the largest page List returns. ListAllUsersAsc and
-// ListAllUsersDesc read at most MaxPageSize+1 rows (their constant inner
-// LIMIT), the one past the page telling whether there is a next.
+// MaxPageSize is the largest page of an admin listing (users, and the API's
+// jobs). ListAllUsersAsc and ListAllUsersDesc read at most MaxPageSize+1
+// rows (their constant inner LIMIT), the one past the page telling whether
+// there is a next.
 const MaxPageSize = 100
 
+// ListParams select and page users. Zero values mean no filter.
 type ListParams struct {
 	PageSize       int    // 1 to MaxPageSize
 	Cursor         string // opaque, from a previous page
