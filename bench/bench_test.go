@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/sdkauth/sdkauth/db/dbtest"
 )
 
@@ -163,11 +161,7 @@ func TestLiteral(t *testing.T) {
 func TestEveryHotQueryExplains(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, dbtest.NewURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dbtest.Conn(t)
 	s := explainSample{userID: "00000000-0000-4000-8000-000000000001", username: "a-new-user", clientID: "client",
 		cursorAt: time.Now(), cursorID: "00000000-0000-4000-8000-000000000002"}
 	for i := range 6 {

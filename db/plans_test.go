@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sdkauth/sdkauth/db"
 	"github.com/sdkauth/sdkauth/db/dbtest"
@@ -22,11 +21,7 @@ import (
 func TestThePlainAdminListingKeepsOnePlan(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, dbtest.NewURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := dbtest.Conn(t)
 	if _, err := c.Exec(ctx, `
 INSERT INTO users (id, username, password_hash, display_name, created_at)
 SELECT md5('user:' || i)::uuid, 'plan-' || i, 'x', 'A new user', now() - make_interval(secs => 20000 - i)

@@ -89,6 +89,22 @@ func New(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// Conn returns one connection, set up as the pool's are (db.RegisterUUID),
+// on a fresh migrated database for t, closed and dropped when t ends: for
+// tests that need every statement on the same Postgres session.
+func Conn(t testing.TB) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.RegisterUUID(c.TypeMap())
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
 func createTemplate(ctx context.Context) error {
 	if err := exec(ctx, "CREATE DATABASE "+template); err != nil {
 		return err
